@@ -1,0 +1,177 @@
+"""`kit`: the command line of the fleet. Commands are thin: parse, call, print.
+
+One exception boundary: a KitError becomes a red `Error: ...` on stderr and its exit code
+(1 for errors, 2 for usage, 3 for update conflicts); Ansible's exit code passes through.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kit import __version__
+from kit.errors import EXIT_ERROR, KitError, ProfileError
+from kit.workspace import Workspace
+
+app = typer.Typer(
+    help="Hibah & Bansos kit: validate region profiles, render, update and deploy instances.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks with locals could show personal data
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def boundary(fn: Callable) -> Callable:
+    """Turn KitError into `Error: ...` lines and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ProfileError as exc:
+            for problem in exc.problems:
+                err.print(f"[red]Error:[/red] {problem}", soft_wrap=True, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KitError as exc:
+            err.print(f"[red]Error:[/red] {exc}", soft_wrap=True, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[red]Error:[/red] interrupted; nothing was left half-done", markup=True)
+            raise typer.Exit(130) from None
+
+    return wrapped
+
+
+def workspace(ctx: typer.Context) -> Workspace:
+    return ctx.obj
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    template: Annotated[str | None, typer.Option(help="Template repository (path or URL) [env: KIT_TEMPLATE]")] = None,
+    regions: Annotated[Path | None, typer.Option(help="Folder of region profiles [env: KIT_REGIONS]")] = None,
+    instances: Annotated[Path | None, typer.Option(help="Folder of rendered instances [env: KIT_INSTANCES]")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Show the kit's version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"kit {__version__}")
+        raise typer.Exit(0)
+    ctx.obj = Workspace.from_env(template, regions, instances)
+
+
+@app.command()
+@boundary
+def validate(
+    ctx: typer.Context,
+    slugs: Annotated[list[str] | None, typer.Argument(help="Regions to check; all when none are named.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, or json for CI.")] = Format.text,
+) -> None:
+    """Check region profiles; report every problem in every file, one line each."""
+    from kit.regions import load_all
+
+    ws = workspace(ctx)
+    items = load_all(ws.regions, slugs or [])
+    problems = [p for item in items for p in item.problems]
+    if fmt is Format.json:
+        print(json.dumps({"checked": len(items), "valid": sum(1 for i in items if i.profile), "problems": [p.as_dict() for p in problems]}, indent=2))
+    else:
+        for p in problems:
+            err.print(f"[red]Error:[/red] {p}", soft_wrap=True, markup=True)
+        bad = len({p.file for p in problems})
+        summary = f"{len(items)} profile(s) checked, {len(items) - bad} valid"
+        if problems:
+            summary += f", {len(problems)} problem(s) in {bad} file(s)"
+        (err if problems else out).print(summary)
+    if problems:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+@boundary
+def new(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region, e.g. tasikmalaya (regions/<slug>.yml).")],
+    dest: Annotated[Path | None, typer.Option(help="Where to render (default: instances/<slug>/).")] = None,
+    ref: Annotated[str | None, typer.Option(help="Template git ref (tag, branch or commit); default: the template's HEAD.")] = None,
+) -> None:
+    """Validate a profile, render its instance with Copier, git-commit it, print next steps."""
+    from kit.regions import display_path, load_one
+    from kit.render import new_instance
+
+    ws = workspace(ctx)
+    profile = load_one(ws.regions, slug)
+    result = new_instance(ws, profile, dest or ws.instance(slug), ref)
+    for note in result.warnings:
+        err.print(f"[yellow]Warning:[/yellow] {note}", soft_wrap=True, markup=True)
+    where = display_path(result.path)
+    out.print(f"Rendered {profile.name} into {where} (template {(result.template_commit or 'unversioned')[:12]}).")
+    out.print("Next steps:")
+    out.print(f"  cd {where}")
+    out.print("  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'")
+    out.print("  .venv/bin/hibahbansos migrate && .venv/bin/hibahbansos seed-demo")
+    out.print("  .venv/bin/hibahbansos serve          # http://127.0.0.1:8000")
+
+
+@app.command("list")
+@boundary
+def list_regions(
+    ctx: typer.Context,
+    fmt: Annotated[Format, typer.Option("--format", help="text, or json.")] = Format.text,
+) -> None:
+    """A table of the regions: slug, name, kind, kode, timezone, domain, server."""
+    from kit.regions import load_all
+
+    items = load_all(workspace(ctx).regions)
+    rows = []
+    for item in items:
+        p = item.profile
+        if p is None:
+            rows.append({"slug": item.slug, "name": "(invalid: run kit validate)", "kind": "", "kode": "", "timezone": "", "domain": "", "server": ""})
+            continue
+        server = f"{p.server.user}@{p.server.host}:{p.server.port}" if p.server else "-"
+        rows.append({"slug": p.slug, "name": p.name, "kind": p.kind, "kode": p.kode, "timezone": p.timezone, "domain": p.site.domain, "server": server})
+    if fmt is Format.json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} region(s)")
+    for col in ("slug", "name", "kind", "kode", "timezone", "domain", "server"):
+        table.add_column(col, no_wrap=col in ("slug", "kode"))
+    for row in rows:
+        table.add_row(*row.values())
+    out.print(table)
+
+
+@app.command()
+@boundary
+def schema(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option(help="Exit 1 if regions/schema.json is out of date instead of writing it.")] = False,
+) -> None:
+    """Write the profile's JSON Schema to regions/schema.json (for editor autocompletion)."""
+    from kit.profile import json_schema
+
+    target = workspace(ctx).regions / "schema.json"
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise KitError(f"{target} is out of date; run `kit schema` and commit it")
+        out.print(f"{target} is up to date")
+        return
+    target.write_text(text, encoding="utf-8")
+    out.print(f"wrote {target}")
