@@ -123,7 +123,7 @@ def new(
     out.print(f"Rendered {profile.name} into {where} (template {(result.template_commit or 'unversioned')[:12]}).")
     out.print("Next steps:")
     out.print(f"  cd {where}")
-    out.print("  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'")
+    out.print("  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'", markup=False)
     out.print("  .venv/bin/hibahbansos migrate && .venv/bin/hibahbansos seed-demo")
     out.print("  .venv/bin/hibahbansos serve          # http://127.0.0.1:8000")
 

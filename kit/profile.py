@@ -312,8 +312,9 @@ class Profile(Strict):
     @field_validator("kode", mode="before")
     @classmethod
     def _kode_is_text(cls, value: Any) -> Any:
-        if isinstance(value, (int, float)):
-            raise _fail("kode_type", f'kode must be quoted text such as "{value:05.2f}"; YAML reads {value} as a number')
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = f"{value:05.2f}" if isinstance(value, float) else str(value)
+            raise _fail("kode_type", f'kode must be quoted text such as "{shown}"; YAML reads {value} as a number')
         return value
 
     @field_validator("kode")
@@ -398,7 +399,7 @@ def _no_duplicates(values: list[str], what: str, field: str | None = None) -> No
         if v in seen:
             raise _fail(
                 "duplicate",
-                f"duplicate {what} {v} (also at position {seen[v] + 1}); each {what} must be unique",
+                f"duplicate {what} {v} (first used at index {seen[v]}); each {what} must be unique",
                 (i, field) if field else (i,),
             )
         seen[v] = i

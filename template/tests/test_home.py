@@ -27,9 +27,9 @@ def test_logo_is_served_from_branding(client):
     page = BeautifulSoup(client.get("/").data, "html.parser")
     src = page.select_one(".brand img")["src"]
     assert src == f"/branding/{REGION['branding']['logo']}"
-    logo = client.get(src)
-    assert logo.status_code == 200
-    assert logo.data == (HOME / "branding" / REGION["branding"]["logo"]).read_bytes()
+    with client.get(src) as logo:
+        assert logo.status_code == 200
+        assert logo.data == (HOME / "branding" / REGION["branding"]["logo"]).read_bytes()
 
 
 def test_every_programme_and_opd_is_listed_with_its_ceiling(client):

@@ -190,3 +190,7 @@ def backup(target: Path | None) -> None:
     app = _app()
     path = backups.backup_database(Path(app.config["DATABASE"]), target, app.extensions["hibahbansos.paths"].backups)
     click.echo(str(path))
+
+
+if __name__ == "__main__":
+    main()
