@@ -8,6 +8,7 @@ is printed, because tracebacks may carry personal data.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sqlite3
 import sys
@@ -191,6 +192,8 @@ def backup(target: Path | None) -> None:
     path = backups.backup_database(Path(app.config["DATABASE"]), target, app.extensions["hibahbansos.paths"].backups)
     click.echo(str(path))
 
+
+main.add_command(importlib.import_module("hibahbansos.bansos.cli").bansos)
 
 if __name__ == "__main__":
     main()

@@ -68,4 +68,6 @@ def seed(db: sqlite_utils.Database, force: bool = False) -> list[str]:
 
 def seeders() -> list:
     """Feature areas add their demo-data functions here: f(db) -> list of report lines."""
-    return []
+    from hibahbansos.bansos import demo as bansos
+
+    return [bansos.seed]

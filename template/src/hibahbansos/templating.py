@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from hibahbansos import __version__
+from hibahbansos import __version__, roles as R
 
 
 def rupiah(amount: int | float | None) -> str:
@@ -28,7 +28,10 @@ def tanggal(value: str | dt.date | dt.datetime | None) -> str:
 
 
 # Menu entries: each feature area appends (endpoint, label, roles or None for everyone).
-NAV: list[tuple[str, object, frozenset[str] | None]] = []
+NAV: list[tuple[str, object, frozenset[str] | None]] = [
+    ("bansos.registry", _l("Bansos"), frozenset({R.BANSOS_OFFICER, R.BANSOS_APPROVER, R.INSPECTOR})),
+    ("bansos.public_stats", _l("Statistik Bansos"), None),
+]
 
 
 def nav_items() -> list[dict]:
