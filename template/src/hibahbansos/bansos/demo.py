@@ -135,7 +135,7 @@ def people(region_kode: str, count: int, seed: int = 7, today: dt.date | None = 
     rng = random.Random(seed)
     areas = areas_mod.for_region(region_kode)
     villages = sorted(areas.villages)
-    today = today or dt.date(2027, 1, 1)
+    today = today or dt.date.today()
     made, family_no = 0, 0
     serials: dict[str, int] = {}
     while made < count:

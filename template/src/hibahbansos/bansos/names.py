@@ -8,6 +8,7 @@ key is used to flag likely duplicates for a person to review; it never merges an
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -163,6 +164,7 @@ def _old_spelling(word: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same names recur all through a registry
 def name_key(name: str) -> str:
     """The normalised form of a name; '' when nothing but titles is left.
 

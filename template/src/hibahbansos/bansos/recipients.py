@@ -60,7 +60,6 @@ _SEX = {
     "female": "P",
     "2": "P",
 }
-_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%y", "%d/%m/%y")
 _RT_RW = re.compile(r"^[0-9]{1,3}$")
 
 
@@ -96,34 +95,66 @@ class Person:
     dedup_key: str
 
     def data(self) -> tuple:
-        return tuple(getattr(self, f) for f in DATA_FIELDS)
+        return (
+            self.kk,
+            self.name,
+            self.name_key,
+            self.birth_date,
+            self.sex,
+            self.address,
+            self.rt,
+            self.rw,
+            self.district_code,
+            self.village_code,
+            self.phone,
+            self.relationship,
+            self.desil,
+            self.outside_region,
+            self.dedup_key,
+        )
 
 
 class RegistryError(HibahBansosError):
     """A registry action cannot be done as asked (the message says why, without personal data)."""
 
 
+_ISO_DATE = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
+_DMY_DATE = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{2}|[0-9]{4})$")
+_SPACES = re.compile(r"\s+")
+
+
 def parse_date(value: object) -> dt.date | None:
-    """A date from an extract cell: a date object, ISO or Indonesian day-first text; else None."""
+    """A date from an extract cell: a date object, ISO or Indonesian day-first text; else None.
+
+    A two-digit year is read as the most recent such year that is not in the future.
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value or "").strip()
-    if not text:
+    text = str(value or "").strip().split(" ")[0].split("T")[0]
+    found = _ISO_DATE.match(text)
+    if found:
+        year, month, day = (int(x) for x in found.groups())
+    else:
+        found = _DMY_DATE.match(text)
+        if not found:
+            return None
+        day, month, year = (int(x) for x in found.groups())
+        if year < 100:
+            this_year = dt.date.today().year
+            year += 2000 if 2000 + year <= this_year else 1900
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
         return None
-    text = text.split(" ")[0].split("T")[0]
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # spreadsheets store codes as numbers
     return str(value).strip()
@@ -142,104 +173,120 @@ def check_row(raw: dict[str, Any], areas: Areas, today: dt.date) -> tuple[Person
     NIK, a missing name or an unknown district or village is an error.
     """
     issues: list[Issue] = []
-
-    def error(field: str, code: str, message: str) -> None:
-        issues.append(Issue(field, "error", code, message))
-
-    def warn(field: str, code: str, message: str) -> None:
-        issues.append(Issue(field, "warning", code, message))
+    get = raw.get
 
     nik = None
-    if not _text(raw.get("nik")):
-        error("nik", "missing", "NIK kosong")
+    nik_text = _text(get("nik"))
+    if not nik_text:
+        issues.append(Issue("nik", "error", "missing", "NIK kosong"))
     else:
         try:
-            nik = identifiers.parse_nik(_text(raw.get("nik")), today=today)
+            nik = identifiers.parse_nik(nik_text, today=today)
         except identifiers.InvalidIdentifier as exc:
-            error("nik", "invalid", str(exc))
+            issues.append(Issue("nik", "error", "invalid", str(exc)))
 
     kk = None
-    if _text(raw.get("kk")):
+    kk_text = _text(get("kk"))
+    if kk_text:
         try:
-            kk = identifiers.parse_kk(_text(raw.get("kk")))
+            kk = identifiers.parse_kk(kk_text)
         except identifiers.InvalidIdentifier as exc:
-            error("kk", "invalid", str(exc))
+            issues.append(Issue("kk", "error", "invalid", str(exc)))
 
-    name = re.sub(r"\s+", " ", _text(raw.get("name")))
-    key = names.name_key(name)
+    name = _SPACES.sub(" ", _text(get("name")))
+    key = names.name_key(name) if name else ""
     if not name:
-        error("name", "missing", "nama kosong")
+        issues.append(Issue("name", "error", "missing", "nama kosong"))
     elif not key:
-        error("name", "invalid", "nama hanya berisi gelar atau tanda baca")
+        issues.append(Issue("name", "error", "invalid", "nama hanya berisi gelar atau tanda baca"))
     elif len(name) > 150:
-        error("name", "too_long", "nama lebih dari 150 karakter")
+        issues.append(Issue("name", "error", "too_long", "nama lebih dari 150 karakter"))
 
-    birth = None
-    if _text(raw.get("birth_date")) or isinstance(raw.get("birth_date"), dt.date):
-        birth = parse_date(raw.get("birth_date"))
+    raw_birth = get("birth_date")
+    if raw_birth is not None and (isinstance(raw_birth, dt.date) or _text(raw_birth)):
+        birth = parse_date(raw_birth)
         if birth is None:
-            error("birth_date", "invalid", "tanggal lahir tidak terbaca; tulis HH-BB-TTTT atau TTTT-BB-HH")
+            issues.append(
+                Issue("birth_date", "error", "invalid", "tanggal lahir tidak terbaca; tulis HH-BB-TTTT atau TTTT-BB-HH")
+            )
         elif nik is not None and birth != nik.birth_date:
-            error("birth_date", "nik_mismatch", "tanggal lahir tidak sama dengan yang tercantum pada NIK")
+            issues.append(
+                Issue("birth_date", "error", "nik_mismatch", "tanggal lahir tidak sama dengan yang tercantum pada NIK")
+            )
 
-    sex = None
-    if _text(raw.get("sex")):
-        sex = _SEX.get(names.fold(_text(raw.get("sex"))))
+    sex_text = _text(get("sex"))
+    if sex_text:
+        sex = _SEX.get(sex_text.lower()) or _SEX.get(names.fold(sex_text))
         if sex is None:
-            error("sex", "invalid", "jenis kelamin harus L atau P")
+            issues.append(Issue("sex", "error", "invalid", "jenis kelamin harus L atau P"))
         elif nik is not None and sex != nik.sex:
-            error("sex", "nik_mismatch", "jenis kelamin tidak sama dengan yang tercantum pada NIK")
+            issues.append(
+                Issue("sex", "error", "nik_mismatch", "jenis kelamin tidak sama dengan yang tercantum pada NIK")
+            )
 
     district = None
-    if _text(raw.get("district")):
-        district = areas.district_code(_text(raw.get("district")))
+    district_text = _text(get("district"))
+    if district_text:
+        district = areas.district_code(district_text)
         if district is None:
-            error("district", "unknown", f"kecamatan tidak dikenal di {areas.region_kode}")
+            issues.append(Issue("district", "error", "unknown", f"kecamatan tidak dikenal di {areas.region_kode}"))
     village = None
-    if _text(raw.get("village")):
-        village = areas.village_code(_text(raw.get("village")), district)
-        if village is None and district is None and not _text(raw.get("district")):
-            error("village", "unknown", "desa/kelurahan tidak dikenal; isi juga kolom kecamatan")
+    village_text = _text(get("village"))
+    if village_text:
+        village = areas.village_code(village_text, district)
+        if village is None and not district_text:
+            issues.append(
+                Issue("village", "error", "unknown", "desa/kelurahan tidak dikenal; isi juga kolom kecamatan")
+            )
         elif village is None:
-            error("village", "unknown", "desa/kelurahan tidak dikenal di kecamatan itu")
+            issues.append(Issue("village", "error", "unknown", "desa/kelurahan tidak dikenal di kecamatan itu"))
         elif district is None:
             district = village.rsplit(".", 1)[0]
         elif not village.startswith(district + "."):
-            error("village", "other_district", "desa/kelurahan tidak berada di kecamatan itu")
+            issues.append(Issue("village", "error", "other_district", "desa/kelurahan tidak berada di kecamatan itu"))
 
-    rt, rw = _text(raw.get("rt")) or None, _text(raw.get("rw")) or None
+    rt, rw = _text(get("rt")) or None, _text(get("rw")) or None
     for field, value in (("rt", rt), ("rw", rw)):
         if value is not None and not _RT_RW.match(value):
-            error(field, "invalid", f"{field.upper()} harus angka 1 sampai 3 digit")
+            issues.append(Issue(field, "error", "invalid", f"{field.upper()} harus angka 1 sampai 3 digit"))
 
     phone = None
-    if _text(raw.get("phone")):
+    phone_text = _text(get("phone"))
+    if phone_text:
         try:
-            phone = identifiers.parse_phone(_text(raw.get("phone")))
+            phone = identifiers.parse_phone(phone_text)
         except identifiers.InvalidIdentifier as exc:
-            warn("phone", "invalid", f"{exc}; nomor telepon tidak disimpan")
+            issues.append(Issue("phone", "warning", "invalid", f"{exc}; nomor telepon tidak disimpan"))
 
     desil = None
-    if _text(raw.get("desil")):
-        text = _text(raw.get("desil"))
-        if text.isdigit() and 1 <= int(text) <= 10:
-            desil = int(text)
+    desil_text = _text(get("desil"))
+    if desil_text:
+        if desil_text.isdigit() and 1 <= int(desil_text) <= 10:
+            desil = int(desil_text)
         else:
-            warn("desil", "invalid", "desil harus angka 1 sampai 10; desil tidak disimpan")
+            issues.append(Issue("desil", "warning", "invalid", "desil harus angka 1 sampai 10; desil tidak disimpan"))
 
     outside = 0
     if nik is not None and not in_region(nik, areas.region_kode):
         outside = 1
-        warn("nik", "outside_region", "NIK diterbitkan di luar wilayah ini (penduduk pindahan?); data tetap disimpan")
+        issues.append(
+            Issue(
+                "nik",
+                "warning",
+                "outside_region",
+                "NIK diterbitkan di luar wilayah ini (penduduk pindahan?); data tetap disimpan",
+            )
+        )
     if nik is not None and district is None and not outside and nik.district_kode in areas.districts:
         district = nik.district_kode  # no address district given: the NIK's district is the best we know
 
-    if any(i.severity == "error" for i in issues) or nik is None:
+    if nik is None or any(i.severity == "error" for i in issues):
         return None, issues
-    address = re.sub(r"\s+", " ", _text(raw.get("address"))) or None
+    address = _SPACES.sub(" ", _text(get("address"))) or None
     birth_iso = nik.birth_date.isoformat()
     place = village or (names.fold(address) if address else "")
-    relationship = re.sub(r"\s+", " ", _text(raw.get("relationship"))).title() or None
+    relationship = _text(get("relationship"))
+    relationship = _SPACES.sub(" ", relationship).title() if relationship else None
     person = Person(
         nik=nik.number,
         kk=kk,
