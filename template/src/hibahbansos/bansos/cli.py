@@ -52,7 +52,7 @@ def bansos() -> None:
     help="Also copy the error file here.",
 )
 @click.option(
-    "--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000), help="Rows per transaction."
+    "--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000), help="Rows per transaction."
 )
 @click.option("--started-by", type=int, default=None, hidden=True)
 @click.option("--file-name", default=None, hidden=True)

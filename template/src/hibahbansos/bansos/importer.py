@@ -479,7 +479,7 @@ def _import_rows(
                 _commit_batch(db, *job, report=report, layout=layout, sha=sha, programme_code=programme_code)
                 if on_batch:
                     on_batch(report)
-            except BaseException as exc:  # handed to the reading thread, which re-raises it
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which re-raises it
                 failure.append(exc)
 
     thread = threading.Thread(target=writer, name="bansos-import-writer", daemon=True)
