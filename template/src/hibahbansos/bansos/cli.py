@@ -100,8 +100,12 @@ def import_(
                     actor=actor,
                 )
 
+            shown = [0]
+
             def progress(report: importer.Report) -> None:
-                if report.rows_read and report.rows_read % 50_000 < batch_size:
+                # A line every 50,000 rows, so a long import shows it is alive.
+                if report.rows_read // 50_000 > shown[0]:
+                    shown[0] = report.rows_read // 50_000
                     click.echo(f"  ... {report.rows_read} rows", err=True)
 
             work = current_paths().data / "imports"
