@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from hibahbansos import audit, current_paths, current_region, uploads
+from hibahbansos import audit, current_paths, current_region, identifiers, uploads
 from hibahbansos import roles as R
 from hibahbansos.auth import roles_required
 from hibahbansos.bansos import areas as areas_mod
@@ -83,11 +84,14 @@ def search():
     db = get_db()
     query = (request.form.get("q") or "").strip()[:100]
     people = recipients.search(db, query) if query else []
+    # A NIK typed into the search is not echoed back in clear (the page may be printed or shared).
+    digits = re.sub(r"[\s.\-]", "", query)
+    shown = identifiers.mask_nik(digits) if digits.isdigit() and len(digits) == 16 else query
     return render_template(
         "bansos/registry.html",
         people=people,
         total=recipients.count(db),
-        query=query,
+        query=shown,
         next_after=None,
         flags=duplicates.counts(db),
     )
