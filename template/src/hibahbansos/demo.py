@@ -35,7 +35,9 @@ def demo_accounts(region) -> list[tuple[str, str, dict]]:
         ("pemohon", "Pemohon Demo", {R.APPLICANT: None}),
     ]
     for code in opd[:2]:
-        accounts.append((f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code}))
+        accounts.append(
+            (f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code})
+        )
     return accounts
 
 

@@ -79,6 +79,8 @@ def init_app(app: Flask) -> None:
         # Logged with its traceback (no local variables); the page shows nothing of it.
         current_app.logger.exception("unhandled %s", type(exc).__name__)
         return render_template(
-            "errors/error.html", code=500, title=_("Terjadi kesalahan"),
+            "errors/error.html",
+            code=500,
+            title=_("Terjadi kesalahan"),
             message=_("Terjadi kesalahan tak terduga dan sudah dicatat. Silakan coba lagi."),
         ), 500

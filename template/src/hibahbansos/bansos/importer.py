@@ -244,11 +244,23 @@ def preview(path: Path, areas: Areas, today: dt.date, limit: int = PREVIEW_ROWS)
     try:
         layout = find_layout(rows)
         out = []
+        seen: dict[str, int] = {}
         for number, row in enumerate(rows, start=layout.header_row + 1):
             if _blank(row):
                 continue
             raw = _mapped(row, layout.mapping)
             person, issues = recipients.check_row(raw, areas, today)
+            if person is not None and person.nik in seen:
+                issues.append(
+                    recipients.Issue(
+                        "nik",
+                        "warning",
+                        "duplicate_in_file",
+                        f"NIK sama dengan baris {seen[person.nik]}; data digabung, baris ini yang berlaku",
+                    )
+                )
+            if person is not None:
+                seen[person.nik] = number
             out.append(PreviewRow(number, person, issues, str(raw.get("name") or "").strip()))
             if len(out) >= limit:
                 break

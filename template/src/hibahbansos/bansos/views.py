@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from flask import (
@@ -280,7 +281,7 @@ def _spawn(path: Path, meta: dict, import_id: int) -> None:
         args += ["--programme", meta["programme"]]
     log = open(_work_dir() / f"import-{import_id}.log", "ab")  # noqa: SIM115 - handed to the child
     with log:
-        subprocess.Popen(
+        child = subprocess.Popen(
             args,
             env=env,
             stdout=log,
@@ -289,6 +290,8 @@ def _spawn(path: Path, meta: dict, import_id: int) -> None:
             start_new_session=True,
             cwd=paths.home,
         )
+    # Reap the child when it ends, so a long-lived worker collects no zombies.
+    threading.Thread(target=child.wait, name=f"bansos-import-{import_id}", daemon=True).start()
 
 
 @bp.route("/impor/<int:import_id>", methods=["GET", "POST"])
