@@ -57,7 +57,16 @@ def _work_dir() -> Path:
 
 @bp.app_context_processor
 def _bansos_context() -> dict:
-    return {"bansos_areas": _areas, "can_reveal": privacy.can_reveal(g.get("user"))}
+    labels = {
+        "prepared": _("disiapkan"),
+        "approved": _("disahkan"),
+        "closed": _("ditutup"),
+        "cancelled": _("dibatalkan"),
+        "running": _("berjalan"),
+        "done": _("selesai"),
+        "failed": _("gagal"),
+    }
+    return {"bansos_areas": _areas, "can_reveal": privacy.can_reveal(g.get("user")), "status_label": labels}
 
 
 # -- registry ---------------------------------------------------------------------------
