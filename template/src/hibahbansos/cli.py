@@ -181,7 +181,13 @@ def audit_verify() -> None:
 
 
 @main.command()
-@click.option("--to", "target", type=click.Path(path_type=Path), default=None, help="Backup file (default: DATA/backups/hibahbansos-<time>.db).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Backup file (default: DATA/backups/hibahbansos-<time>.db).",
+)
 @_boundary
 def backup(target: Path | None) -> None:
     """Copy the database with SQLite's online backup API (safe while the app runs)."""

@@ -10,7 +10,8 @@ import secrets
 
 import sqlite_utils
 
-from hibahbansos import current_paths, current_region, roles as R, users
+from hibahbansos import current_paths, current_region, users
+from hibahbansos import roles as R
 from hibahbansos.errors import HibahBansosError
 
 
@@ -35,7 +36,9 @@ def demo_accounts(region) -> list[tuple[str, str, dict]]:
         ("pemohon", "Pemohon Demo", {R.APPLICANT: None}),
     ]
     for code in opd[:2]:
-        accounts.append((f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code}))
+        accounts.append(
+            (f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code})
+        )
     return accounts
 
 

@@ -86,6 +86,25 @@ def m002_audit_chain(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m003_files(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            relpath TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            original_name TEXT NOT NULL,
+            uploaded_by INTEGER REFERENCES users(id),
+            uploaded_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 def migration_sets() -> list[Migrations]:
     """Every migration set, in the order they apply. Feature areas add theirs here."""
     return [core]

@@ -47,7 +47,7 @@ class UserError(HibahBansosError):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def check_password_strength(password: str) -> None:
@@ -107,9 +107,7 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None
 
 
 def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
-    row = db.execute(
-        "SELECT id, username, full_name, email, is_active FROM users WHERE id = ?", [user_id]
-    ).fetchone()
+    row = db.execute("SELECT id, username, full_name, email, is_active FROM users WHERE id = ?", [user_id]).fetchone()
     if row is None:
         return None
     roles = {r: o for r, o in db.execute("SELECT role, opd_code FROM user_roles WHERE user_id = ?", [user_id])}
