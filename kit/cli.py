@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +31,7 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -89,7 +89,16 @@ def validate(
     items = load_all(ws.regions, slugs or [])
     problems = [p for item in items for p in item.problems]
     if fmt is Format.json:
-        print(json.dumps({"checked": len(items), "valid": sum(1 for i in items if i.profile), "problems": [p.as_dict() for p in problems]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "checked": len(items),
+                    "valid": sum(1 for i in items if i.profile),
+                    "problems": [p.as_dict() for p in problems],
+                },
+                indent=2,
+            )
+        )
     else:
         for p in problems:
             err.print(f"[red]Error:[/red] {p}", soft_wrap=True, markup=True)
@@ -108,7 +117,9 @@ def new(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="The region, e.g. tasikmalaya (regions/<slug>.yml).")],
     dest: Annotated[Path | None, typer.Option(help="Where to render (default: instances/<slug>/).")] = None,
-    ref: Annotated[str | None, typer.Option(help="Template git ref (tag, branch or commit); default: the template's HEAD.")] = None,
+    ref: Annotated[
+        str | None, typer.Option(help="Template git ref (tag, branch or commit); default: the template's HEAD.")
+    ] = None,
 ) -> None:
     """Validate a profile, render its instance with Copier, git-commit it, print next steps."""
     from kit.regions import display_path, load_one
@@ -142,10 +153,30 @@ def list_regions(
     for item in items:
         p = item.profile
         if p is None:
-            rows.append({"slug": item.slug, "name": "(invalid: run kit validate)", "kind": "", "kode": "", "timezone": "", "domain": "", "server": ""})
+            rows.append(
+                {
+                    "slug": item.slug,
+                    "name": "(invalid: run kit validate)",
+                    "kind": "",
+                    "kode": "",
+                    "timezone": "",
+                    "domain": "",
+                    "server": "",
+                }
+            )
             continue
         server = f"{p.server.user}@{p.server.host}:{p.server.port}" if p.server else "-"
-        rows.append({"slug": p.slug, "name": p.name, "kind": p.kind, "kode": p.kode, "timezone": p.timezone, "domain": p.site.domain, "server": server})
+        rows.append(
+            {
+                "slug": p.slug,
+                "name": p.name,
+                "kind": p.kind,
+                "kode": p.kode,
+                "timezone": p.timezone,
+                "domain": p.site.domain,
+                "server": server,
+            }
+        )
     if fmt is Format.json:
         print(json.dumps(rows, indent=2))
         return
@@ -161,7 +192,9 @@ def list_regions(
 @boundary
 def schema(
     ctx: typer.Context,
-    check: Annotated[bool, typer.Option(help="Exit 1 if regions/schema.json is out of date instead of writing it.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 if regions/schema.json is out of date instead of writing it.")
+    ] = False,
 ) -> None:
     """Write the profile's JSON Schema to regions/schema.json (for editor autocompletion)."""
     from kit.profile import json_schema

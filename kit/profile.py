@@ -97,9 +97,10 @@ class Branding(Strict):
         if not value.lower().endswith((".svg", ".png")):
             raise _fail("logo_type", f"logo {value!r} must be an .svg or .png file")
         ctx = info.context
-        if isinstance(ctx, ProfileContext) and ctx.assets_dir is not None:
-            if not (ctx.assets_dir / value).is_file():
-                raise _fail("logo_missing", f"file {_display(ctx.assets_dir / value)} does not exist; add it or fix the name")
+        if isinstance(ctx, ProfileContext) and ctx.assets_dir is not None and not (ctx.assets_dir / value).is_file():
+            raise _fail(
+                "logo_missing", f"file {_display(ctx.assets_dir / value)} does not exist; add it or fix the name"
+            )
         return value
 
 
@@ -146,7 +147,9 @@ class BansosProgramme(Strict):
     name: str
     budget_line: BudgetLine
     ceiling: Rupiah = Field(description="Yearly ceiling (pagu) in Rupiah")
-    planned: bool = Field(default=True, description="true: direncanakan; false: tidak dapat direncanakan (e.g. disasters)")
+    planned: bool = Field(
+        default=True, description="true: direncanakan; false: tidak dapat direncanakan (e.g. disasters)"
+    )
     form: Literal["money", "goods"]
     amount_per_recipient: Rupiah = Field(description="Rupiah per recipient (for goods: the value of one package)")
     goods: str | None = Field(default=None, description="What a goods package holds, e.g. Beras 10 kg")
@@ -183,7 +186,9 @@ class Rules(Strict):
     min_org_age_years: int = Field(default=3, ge=0, le=20, description="Years since legal registration")
     require_domicile: bool = Field(default=True, description="Organisation domiciled in the region")
     require_secretariat: bool = Field(default=True, description="Permanent secretariat in the region")
-    allow_consecutive_funding: bool = Field(default=False, description="May an organisation funded last year apply again")
+    allow_consecutive_funding: bool = Field(
+        default=False, description="May an organisation funded last year apply again"
+    )
     block_overdue_lpj: bool = Field(default=True, description="An overdue LPJ blocks new proposals")
     lpj_due_month: int = Field(default=1, ge=1, le=12, description="LPJ due month in the year after the budget year")
     lpj_due_day: int = Field(default=10, ge=1, le=31, description="LPJ due day of that month")
@@ -280,7 +285,9 @@ class Profile(Strict):
     kind: Literal["kabupaten", "kota", "provinsi"]
     kode: str = Field(description='Kemendagri kode wilayah, quoted: "32.06" (kabupaten/kota) or "32" (provinsi)')
     province: str = Field(description="Province name as in the Kemendagri list")
-    head_title: str | None = Field(default=None, description="Bupati / Wali Kota / Gubernur; derived from kind when absent")
+    head_title: str | None = Field(
+        default=None, description="Bupati / Wali Kota / Gubernur; derived from kind when absent"
+    )
     seat: str = Field(description="Seat of government (ibu kota), e.g. Singaparna")
     timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = Field(
         description="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
@@ -321,7 +328,9 @@ class Profile(Strict):
     @classmethod
     def _kode_exists(cls, value: str, info: ValidationInfo) -> str:
         if not wilayah.KODE_PATTERN.match(value):
-            raise _fail("kode_format", f'{value!r} is not a kode wilayah; write "PP.KK" (e.g. "32.06") or "PP" for a province')
+            raise _fail(
+                "kode_format", f'{value!r} is not a kode wilayah; write "PP.KK" (e.g. "32.06") or "PP" for a province'
+            )
         official = wilayah.lookup(value)
         if official is None:
             hint = _suggest_kode(info.data.get("name"))
@@ -345,7 +354,10 @@ class Profile(Strict):
     def _province(cls, value: str, info: ValidationInfo) -> str:
         official = wilayah.lookup(info.data.get("kode") or "")
         if official is not None and wilayah.normalise_name(value) != wilayah.normalise_name(official.province):
-            raise _fail("province", f"kode {official.kode} lies in {official.province}, not {value}; set province: {official.province}")
+            raise _fail(
+                "province",
+                f"kode {official.kode} lies in {official.province}, not {value}; set province: {official.province}",
+            )
         return value
 
     @field_validator("timezone")
@@ -353,7 +365,10 @@ class Profile(Strict):
     def _timezone_fits(cls, value: str, info: ValidationInfo) -> str:
         official = wilayah.lookup(info.data.get("kode") or "")
         if official is not None and value != official.timezone:
-            raise _fail("timezone", f"{official.province} uses {official.timezone}, not {value}; set timezone: {official.timezone}")
+            raise _fail(
+                "timezone",
+                f"{official.province} uses {official.timezone}, not {value}; set timezone: {official.timezone}",
+            )
         return value
 
     @field_validator("opd")
@@ -370,16 +385,30 @@ class Profile(Strict):
         for i, prog in enumerate(self.programmes.hibah):
             for j, code in enumerate(prog.opd):
                 if code not in opd_codes:
-                    raise _fail("opd_ref", f"OPD {code} is not in the opd list; add it there or fix the code", ("programmes", "hibah", i, "opd", j))
+                    raise _fail(
+                        "opd_ref",
+                        f"OPD {code} is not in the opd list; add it there or fix the code",
+                        ("programmes", "hibah", i, "opd", j),
+                    )
         for i, prog in enumerate(self.programmes.bansos):
             if prog.opd not in opd_codes:
-                raise _fail("opd_ref", f"OPD {prog.opd} is not in the opd list; add it there or fix the code", ("programmes", "bansos", i, "opd"))
+                raise _fail(
+                    "opd_ref",
+                    f"OPD {prog.opd} is not in the opd list; add it there or fix the code",
+                    ("programmes", "bansos", i, "opd"),
+                )
         codes = [p.code for p in self.programmes.hibah] + [p.code for p in self.programmes.bansos]
         seen: set[str] = set()
         for i, code in enumerate(codes):
             if code in seen:
-                section, idx = ("hibah", i) if i < len(self.programmes.hibah) else ("bansos", i - len(self.programmes.hibah))
-                raise _fail("programme_dup", f"programme code {code} is used twice; programme codes must be unique", ("programmes", section, idx, "code"))
+                section, idx = (
+                    ("hibah", i) if i < len(self.programmes.hibah) else ("bansos", i - len(self.programmes.hibah))
+                )
+                raise _fail(
+                    "programme_dup",
+                    f"programme code {code} is used twice; programme codes must be unique",
+                    ("programmes", section, idx, "code"),
+                )
             seen.add(code)
         planned = sum(p.ceiling for p in self.programmes.bansos if p.planned)
         unplanned = sum(p.ceiling for p in self.programmes.bansos if not p.planned)

@@ -60,10 +60,14 @@ def load_file(path: Path, assets_root: Path) -> Loaded:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        loaded.problems.append(Problem(shown, None, "file", f"no profile {path.name}; create it with `kit profile init` or check the slug"))
+        loaded.problems.append(
+            Problem(shown, None, "file", f"no profile {path.name}; create it with `kit profile init` or check the slug")
+        )
         return loaded
     except UnicodeDecodeError as exc:
-        loaded.problems.append(Problem(shown, None, "file", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"))
+        loaded.problems.append(
+            Problem(shown, None, "file", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")
+        )
         return loaded
     loaded.text_sha256 = hashlib.sha256(text.encode()).hexdigest()
     try:
@@ -77,11 +81,15 @@ def load_file(path: Path, assets_root: Path) -> Loaded:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        loaded.problems.append(Problem(shown, line, "syntax", f"{exc.problem or exc.context}; {_syntax_hint(exc)}", col))
+        loaded.problems.append(
+            Problem(shown, line, "syntax", f"{exc.problem or exc.context}; {_syntax_hint(exc)}", col)
+        )
         return loaded
     loaded.raw = data
     if not isinstance(data, dict):
-        loaded.problems.append(Problem(shown, 1, "file", "a profile must be a mapping of keys such as slug:, name:, kode:"))
+        loaded.problems.append(
+            Problem(shown, 1, "file", "a profile must be a mapping of keys such as slug:, name:, kode:")
+        )
         return loaded
     loaded.problems.extend(_duplicate_keys(node, shown))
     context = ProfileContext(file_stem=path.stem, assets_dir=assets_root / path.stem)
@@ -138,7 +146,12 @@ def _cross_check(everyone: list[Loaded], wanted: list[Loaded]) -> None:
                     others = ", ".join(display_path(o.path) for o in items if o is not item)
                     line = _line_of_path(item, field_name.split("."))
                     item.problems.append(
-                        Problem(display_path(item.path), line, field_name, f"{value} is also used by {others}; each region needs its own {field_name}")
+                        Problem(
+                            display_path(item.path),
+                            line,
+                            field_name,
+                            f"{value} is also used by {others}; each region needs its own {field_name}",
+                        )
                     )
                     item.profile = None
 
@@ -177,8 +190,12 @@ def _duplicate_keys(node: yaml.Node | None, shown: str, path: tuple = ()) -> lis
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
             if name in seen:
                 out.append(
-                    Problem(shown, key.start_mark.line + 1, _dotted((*path, name)),
-                            f"key {name!r} appears twice (first at line {seen[name]}); keep one")
+                    Problem(
+                        shown,
+                        key.start_mark.line + 1,
+                        _dotted((*path, name)),
+                        f"key {name!r} appears twice (first at line {seen[name]}); keep one",
+                    )
                 )
             else:
                 seen[name] = key.start_mark.line + 1
@@ -257,7 +274,9 @@ def _message(kind: str, err: dict, loc: list) -> str:
         return f"{_show(value)} is not allowed; use one of {err['ctx']['expected']}"
     if kind == "string_pattern_mismatch":
         description = _description(loc)
-        return f"{_show(value)} has the wrong form" + (f"; expected {description}" if description else f" (pattern {err['ctx']['pattern']})")
+        return f"{_show(value)} has the wrong form" + (
+            f"; expected {description}" if description else f" (pattern {err['ctx']['pattern']})"
+        )
     if kind == "too_short":
         return f"needs at least {err['ctx']['min_length']} item(s) or character(s)"
     return err["msg"].removeprefix("Value error, ")

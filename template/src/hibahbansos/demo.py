@@ -10,7 +10,8 @@ import secrets
 
 import sqlite_utils
 
-from hibahbansos import current_paths, current_region, roles as R, users
+from hibahbansos import current_paths, current_region, users
+from hibahbansos import roles as R
 from hibahbansos.errors import HibahBansosError
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from hibahbansos import __version__, roles as R
+from hibahbansos import __version__
+from hibahbansos import roles as R
 
 
-def rupiah(amount: int | float | None) -> str:
+def rupiah(amount: float | None) -> str:
     """Rp1.250.000 (Indonesian thousands separator; no decimals)."""
     if amount is None:
         return "–"
-    return "Rp" + f"{int(round(amount)):,}".replace(",", ".")
+    return "Rp" + f"{round(amount):,}".replace(",", ".")
 
 
 def tanggal(value: str | dt.date | dt.datetime | None) -> str:

@@ -47,7 +47,7 @@ class UserError(HibahBansosError):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def check_password_strength(password: str) -> None:
