@@ -41,7 +41,9 @@ def test_preview_then_import_then_error_file(app, conn, region, client, login_as
     assert table[8]["class"] == ["row-warn"]
     assert table[3]["class"] == ["row-error"]
     assert "NIK: NIK harus 16 digit angka" == table[3].select_one("ul.issues").get_text(strip=True)
-    assert "TGL_LAHIR: tanggal lahir tidak sama dengan yang tercantum pada NIK" == table[4].select_one("ul.issues").get_text(strip=True)
+    assert "TGL_LAHIR: tanggal lahir tidak sama dengan yang tercantum pada NIK" == table[4].select_one(
+        "ul.issues"
+    ).get_text(strip=True)
     assert table[13]["class"] == ["row-ok"]
     assert (
         rows[11]["NIK"] not in table[13].get_text()
@@ -65,6 +67,7 @@ def test_preview_then_import_then_error_file(app, conn, region, client, login_as
         raise AssertionError("the background import did not finish in 60 s")
 
     page = BeautifulSoup(client.get(status_url).data, "html.parser")
+    assert page.select_one("#import-state")["data-state"] == "done"
     assert page.select_one("#import-state").get_text(strip=True) == "selesai"
     counts = {
         k: page.select_one(f"#{k}").get_text(strip=True)

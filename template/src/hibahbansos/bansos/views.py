@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from flask import (
@@ -299,6 +300,12 @@ def _spawn(path: Path, meta: dict, import_id: int) -> None:
             start_new_session=True,
             cwd=paths.home,
         )
+    # Wait (briefly) until the child holds the file's lock, so the status page never shows a
+    # just-started import as stopped.
+    sha = importer.file_sha256(path)
+    deadline = time.monotonic() + 15
+    while child.poll() is None and not importer.is_active(_work_dir(), sha) and time.monotonic() < deadline:
+        time.sleep(0.05)
     # Reap the child when it ends, so a long-lived worker collects no zombies.
     threading.Thread(target=child.wait, name=f"bansos-import-{import_id}", daemon=True).start()
 
