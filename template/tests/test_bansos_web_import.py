@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
-from bansos_helpers import planted, read_issue_file, write_csv
+from bansos_helpers import people, planted, read_issue_file, write_csv
 from bs4 import BeautifulSoup
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 pytest_plugins = ["bansos_fixtures"]
 
@@ -91,10 +94,33 @@ def test_preview_then_import_then_error_file(app, conn, region, client, login_as
         "SELECT action, actor FROM audit_log WHERE subject_type = 'bansos_import' ORDER BY id"
     ).fetchall()
     assert actors == [("bansos.import.start", "petugas"), ("bansos.import.finish", "petugas")]
-    assert (
-        conn.execute("SELECT started_by, file_name FROM bansos_imports WHERE id = ?", [import_id]).fetchone()[1]
-        == "dtks.csv"
+    stored, name = conn.execute("SELECT path, file_name FROM bansos_imports WHERE id = ?", [import_id]).fetchone()
+    assert name == "dtks.csv"
+    # The uploaded copy (personal data) is deleted once the import is done.
+    deadline = time.monotonic() + 10
+    while Path(stored).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(stored).exists()
+
+
+def test_a_whole_kabupaten_extract_is_not_too_large_to_upload(app, client, login_as, tmp_path, region):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    rows = people(region, 20)
+    path = write_csv(tmp_path / "besar.csv", rows)
+    line = path.read_text(encoding="utf-8").splitlines()[1] + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line * (limit // len(line) + 1000))  # above the document upload limit
+    assert path.stat().st_size > limit
+    login_as("petugas")
+    # The body is built in memory: the test client's own spooled copy of a large file is never closed.
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(path.read_bytes()), filename="besar.csv"), "programme": ""}
     )
+    res = client.post("/bansos/impor", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert res.status_code == 302 and "/bansos/impor/pratinjau/" in res.headers["Location"]
+    # Everywhere else the document limit still holds.
+    other = client.post("/bansos/kelompok", data={"name": "x" * (limit + 10)})
+    assert other.status_code == 413
 
 
 def test_preview_refuses_a_file_without_usable_columns(client, login_as, tmp_path, region):

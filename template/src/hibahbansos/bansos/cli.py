@@ -52,10 +52,11 @@ def bansos() -> None:
     help="Also copy the error file here.",
 )
 @click.option(
-    "--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000), help="Rows per transaction."
+    "--batch-size", default=20_000, show_default=True, type=click.IntRange(1, 100_000), help="Rows per transaction."
 )
 @click.option("--started-by", type=int, default=None, hidden=True)
 @click.option("--file-name", default=None, hidden=True)
+@click.option("--remove-when-done", is_flag=True, hidden=True)
 @_boundary
 def import_(
     path: Path,
@@ -65,6 +66,7 @@ def import_(
     batch_size: int,
     started_by: int | None,
     file_name: str | None,
+    remove_when_done: bool,
 ) -> None:
     """Import recipients from a CSV or XLSX file (DTKS/DTSEN extract); resumes an interrupted import."""
     import shutil
@@ -123,6 +125,9 @@ def import_(
                 on_batch=progress,
                 audit=None if dry_run else record,
             )
+            if remove_when_done and not dry_run:
+                # A file uploaded through the web holds personal data: gone once imported.
+                path.unlink(missing_ok=True)
             if dry_run:
                 report.issues_file = importer.write_dry_issues(
                     report, errors_to or work / f"dry-run-{path.stem}-masalah.csv"

@@ -40,7 +40,7 @@ from hibahbansos.bansos.areas import Areas
 from hibahbansos.db import transaction
 from hibahbansos.errors import HibahBansosError
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20_000
 PREVIEW_ROWS = 20
 HEADER_SEARCH_ROWS = 10
 CACHE_KIB = 64 * 1024

@@ -216,10 +216,12 @@ def import_upload():
         token = secrets.token_urlsafe(16)
         folder = _work_dir() / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_uploads(folder)
         target = folder / token
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             upload.save(out)
+        upload.close()  # a large upload sits in a temporary file until closed
         name = uploads._safe_name(upload.filename)
         session.setdefault("bansos_uploads", {})[token] = {"name": name, "programme": programme_code}
         session.modified = True
@@ -227,6 +229,15 @@ def import_upload():
     return render_template(
         "bansos/import.html", imports=importer.recent(get_db()), programmes=programmes.all_programmes(region)
     )
+
+
+def _remove_stale_uploads(folder: Path) -> None:
+    """Delete uploads left in preview for a day (never confirmed), unless an import still needs them."""
+    running = {row[0] for row in get_db().execute("SELECT path FROM bansos_imports WHERE status = 'running'")}
+    cutoff = time.time() - 24 * 3600
+    for old in folder.iterdir():
+        if old.is_file() and str(old) not in running and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
 
 
 def _upload(token: str) -> tuple[Path, dict]:
@@ -286,6 +297,7 @@ def _spawn(path: Path, meta: dict, import_id: int) -> None:
         str(g.user.id),
         "--file-name",
         meta["name"],
+        "--remove-when-done",
     ]
     if meta.get("programme"):
         args += ["--programme", meta["programme"]]
