@@ -90,7 +90,7 @@ def planted(region: Region) -> tuple[list[dict], list[tuple]]:
 
     Rows are numbered as in a spreadsheet: the header is row 1.
     """
-    base = people(region, 40, seed=21)
+    base = people(region, 150, seed=21)
     # Heads of different families, so every row is its own person.
     rows = [dict(p) for p in base if p["HUB_KELUARGA"] == "Kepala Keluarga"][:13]
     assert len(rows) == 13
