@@ -215,7 +215,8 @@ def seed(db: sqlite_utils.Database) -> list[str]:
     rows = list(people(region.kode, 300, today=region.today()))
     twin = dict(rows[10])  # the same person registered again under another NIK: a likely duplicate
     twin["NIK"] = twin["NIK"][:-4] + "8999"
-    twin["NAMA"] = "H. " + twin["NAMA"].replace("Muhammad", "Moh.") + ", S.Pd."
+    honorific = "H. " if twin["JNS_KEL"] == "L" else "Hj. "  # Haji / Hajjah
+    twin["NAMA"] = honorific + twin["NAMA"].replace("Muhammad", "Moh.") + ", S.Pd."
     rows.append(twin)
     path = write_csv(work / "demo-dtks.csv", iter(rows))
     report = importer.run(db, path, areas=areas_mod.for_region(region.kode), today=region.today(), work_dir=work)

@@ -13,6 +13,7 @@ import unicodedata
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from hibahbansos import identifiers
@@ -123,8 +124,6 @@ def distribution_list_xlsx(region, programme, cycle: dict, items: list[dict], ar
         [f"Siklus #{cycle['id']}: {cycle['title']}, periode {cycle['period_start']} s.d. {cycle['period_end']}"]
     )
     sheet.append([])
-    from openpyxl.cell import WriteOnlyCell
-
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
