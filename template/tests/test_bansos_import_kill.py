@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bansos_helpers import people, read_issue_file, write_csv
+from bansos_helpers import people, planted, read_issue_file, run_import, write_csv
 from conftest import HOME
 
 pytest_plugins = ["bansos_fixtures"]
@@ -124,3 +124,24 @@ def test_kill_9_mid_import_leaves_whole_rows_and_a_rerun_completes(app, region, 
     again = subprocess.run(_command(path), env=_env(data), capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[1] == f"  inserted 0, updated 0, unchanged {len(valid)}"
+
+
+def test_a_crash_after_the_rows_is_finished_by_a_rerun(app, conn, region, tmp_path):
+    """Killed between the last batch and the duplicate flags: the rerun only does what is left."""
+    rows, _ = planted(region)
+    path = write_csv(tmp_path / "dtks.csv", rows)
+    first = run_import(app, conn, path)
+    persons = conn.execute("SELECT * FROM bansos_persons ORDER BY id").fetchall()
+    # The state a kill leaves after the rows phase committed: journal running, no flags yet.
+    conn.execute("DELETE FROM bansos_flags")
+    conn.execute("UPDATE bansos_imports SET status = 'running', phase = 'duplicates', finished_at = NULL")
+    conn.conn.commit()
+
+    again = run_import(app, conn, path)
+
+    assert again.import_id == first.import_id and again.resumed
+    assert (again.inserted, again.updated, again.errors) == (first.inserted, first.updated, first.errors)
+    assert again.flags == 1
+    assert conn.execute("SELECT status, phase FROM bansos_imports").fetchall() == [("done", "done")]
+    assert conn.execute("SELECT * FROM bansos_persons ORDER BY id").fetchall() == persons
+    assert conn.execute("SELECT COUNT(*) FROM bansos_import_issues").fetchone()[0] == first.errors + first.warnings
