@@ -208,3 +208,195 @@ def schema(
         return
     target.write_text(text, encoding="utf-8")
     out.print(f"wrote {target}")
+
+
+def _fleet_jobs(ws: Workspace, slugs: list[str], everyone: bool) -> list:
+    """The regions a fleet command works on: those named, or every rendered instance."""
+    from kit.regions import load_all
+    from kit.update import Job
+
+    wanted = list(dict.fromkeys(slugs))
+    if everyone:
+        found = (
+            sorted(p.name for p in ws.instances.iterdir() if (p / ".copier-answers.yml").is_file())
+            if ws.instances.is_dir()
+            else []
+        )
+        wanted += [s for s in found if s not in wanted]
+    if not wanted:
+        return []
+    loaded = {item.slug: item for item in load_all(ws.regions, wanted)}
+    return [
+        Job(slug, ws.instance(slug), loaded[slug].profile, [str(p) for p in loaded[slug].problems]) for slug in wanted
+    ]
+
+
+def _progress(total: int, label: str):
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if total <= 1 or not err.is_terminal:
+        return None
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+
+
+@app.command()
+@boundary
+def update(
+    ctx: typer.Context,
+    slugs: Annotated[list[str] | None, typer.Argument(help="Regions to update.")] = None,
+    everyone: Annotated[bool, typer.Option("--all", help="Every rendered instance in the instances folder.")] = False,
+    ref: Annotated[
+        str | None, typer.Option(help="Template version (tag, branch or commit); default: the newest release.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change and conflict; touch nothing.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="text, or json for CI.")] = Format.text,
+    jobs: Annotated[int | None, typer.Option(help="Regions updated at once (default: one per CPU core).")] = None,
+) -> None:
+    """Re-render instances at a newer template version and their current profile, keeping local edits.
+
+    Exit 0 when every region is updated or already current, 3 when a region has conflicts left
+    to resolve, 1 when a region failed.
+    """
+    import os
+
+    from kit import versions
+    from kit.errors import EXIT_CONFLICT, UsageError
+    from kit.render import TemplateSource
+    from kit.update import CONFLICTED, FAILED, RESULTS, update_many
+
+    ws = workspace(ctx)
+    if not slugs and not everyone:
+        raise UsageError("name the regions to update (kit update tasikmalaya) or pass --all")
+    source = TemplateSource.open(ws)
+    target = versions.target(source.repo, ref)
+    work = _fleet_jobs(ws, slugs or [], everyone)
+    if not work:
+        raise KitError(f"no rendered instances in {ws.instances}; render one with `kit new SLUG`")
+    bar = _progress(len(work), "Updating")
+    if bar is not None:
+        bar.start()
+        task = bar.add_task("update", total=len(work))
+    try:
+        outcomes = update_many(
+            ws,
+            source,
+            work,
+            target,
+            explicit=ref is not None,
+            dry_run=dry_run,
+            workers=jobs or os.cpu_count() or 1,
+            progress=(lambda o: bar.advance(task)) if bar is not None else (lambda o: None),
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    counts = {r: sum(1 for o in outcomes if o.result == r) for r in RESULTS}
+    if fmt is Format.json:
+        print(
+            json.dumps(
+                {
+                    "target": target.described,
+                    "dry_run": dry_run,
+                    "counts": counts,
+                    "regions": [o.as_dict() for o in outcomes],
+                },
+                indent=2,
+            )
+        )
+    elif len(outcomes) == 1 and not everyone:
+        _report_one(outcomes[0], dry_run)
+    else:
+        _report_table(outcomes, target.described, dry_run, counts)
+    if counts[FAILED]:
+        raise typer.Exit(EXIT_ERROR)
+    if counts[CONFLICTED]:
+        raise typer.Exit(EXIT_CONFLICT)
+
+
+def _report_one(o, dry_run: bool) -> None:
+    from kit.update import CONFLICTED, CURRENT, FAILED
+
+    if o.result == FAILED:
+        raise KitError(o.reason)
+    if o.result == CURRENT:
+        note = f"; {o.reason}" if o.reason else ""
+        out.print(f"{o.slug} is already current (template {o.from_version}){note}.")
+        return
+    step = (
+        f"template {o.from_version} -> {o.to_version}"
+        if o.from_version != o.to_version
+        else f"profile (template {o.to_version})"
+    )
+    for cmd in o.migrations:
+        out.print(f"Ran migration: {cmd}", markup=False)
+    if o.result == CONFLICTED:
+        verb = "would conflict" if dry_run else "has conflicts"
+        err.print(
+            f"Conflict: {o.slug} {verb} updating {step}; your local edits and upstream changed the same lines in:",
+            markup=False,
+        )
+        for path in o.conflicts:
+            err.print(f"  {path}", markup=False)
+        if dry_run:
+            err.print(
+                "Dry run: nothing was changed. Run without --dry-run to start the update and resolve them.",
+                markup=False,
+            )
+            return
+        files = " ".join(o.conflicts)
+        err.print(f"Nothing is committed yet. To finish, in {o.path}:", markup=False)
+        err.print(
+            "  1. edit each file above: keep what is right between <<<<<<< and >>>>>>>, delete the markers",
+            markup=False,
+        )
+        err.print(f"  2. git add {files}", markup=False)
+        err.print("  3. git commit --no-edit      (the update's commit message is prepared)", markup=False)
+        err.print("To abandon the update instead: git merge --abort", markup=False)
+        return
+    if dry_run:
+        out.print(
+            f"Dry run: {o.slug} would update {step}; {len(o.changed)} file(s) would change, no conflicts:", markup=False
+        )
+        for path in o.changed:
+            out.print(f"  {path}", markup=False)
+        return
+    out.print(
+        f"Updated {o.slug}: {step}, {len(o.changed)} file(s) changed; committed {o.commit[:12]} in {o.path}.",
+        markup=False,
+    )
+
+
+def _report_table(outcomes: list, target: str, dry_run: bool, counts: dict) -> None:
+    from kit.update import CONFLICTED, FAILED, UPDATED
+
+    title = f"kit update{' --dry-run' if dry_run else ''} -> {target}"
+    table = Table(title=title)
+    for col in ("region", "result", "version", "detail"):
+        table.add_column(col, overflow="fold")
+    for o in outcomes:
+        version = (
+            f"{o.from_version} -> {o.to_version}"
+            if o.from_version and o.from_version != o.to_version
+            else (o.to_version or "")
+        )
+        if o.result == UPDATED:
+            detail = f"{len(o.changed)} file(s)" + ("; profile changed" if o.profile_changed else "")
+        elif o.result == CONFLICTED:
+            detail = "conflicts: " + ", ".join(o.conflicts)
+        elif o.result == FAILED:
+            detail = o.reason
+        else:
+            detail = o.reason
+        result = f"would be {o.result}" if dry_run and o.result == UPDATED else o.result
+        table.add_row(o.slug, result, version, detail)
+    out.print(table)
+    out.print(f"{len(outcomes)} region(s): " + ", ".join(f"{n} {r}" for r, n in counts.items()))
+    if counts[CONFLICTED] and not dry_run:
+        out.print(
+            "Resolve each conflict in its instance, then `git add` the files and `git commit --no-edit`; or `git merge --abort`."
+        )
