@@ -137,3 +137,26 @@ def fast_import(
         marks = marks_file.read_text(encoding="ascii")
     by_mark = dict(line[1:].split() for line in marks.splitlines() if line.startswith(":"))
     return [by_mark[str(i)] for i in range(1, len(commits) + 1)]
+
+
+def read_blobs(repo: Path, sha: str, paths: tuple[str, ...] = ()) -> dict[str, tuple[bytes, bool]]:
+    """Files of a commit (limited to `paths`): posix path -> (bytes, executable), symlinks excluded."""
+    listing = run(repo, "ls-tree", "-r", "-z", "--full-tree", sha, "--", *paths).stdout
+    entries = []
+    for record in listing.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        mode, kind, obj = meta.split()
+        if kind == "blob" and mode != "120000":
+            entries.append((path, obj, mode == "100755"))
+    if not entries:
+        return {}
+    out = run_env(repo, {}, "cat-file", "--batch", input="".join(f"{o}\n" for _, o, _ in entries).encode()).stdout
+    pos, files = 0, {}
+    for path, _obj, executable in entries:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        files[path] = (out[header_end + 1 : header_end + 1 + size], executable)
+        pos = header_end + 1 + size + 1
+    return files

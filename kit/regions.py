@@ -25,6 +25,10 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 
+# What `kit profile init` writes where only the region knows the value; never a valid value.
+FILL_IN = "(fill in)"
+
+
 @dataclass
 class Loaded:
     """A profile file after loading: the model when valid, its problems otherwise."""
@@ -93,13 +97,45 @@ def load_file(path: Path, assets_root: Path) -> Loaded:
         return loaded
     loaded.problems.extend(_duplicate_keys(node, shown))
     context = ProfileContext(file_stem=path.stem, assets_dir=assets_root / path.stem)
+    blanks = list(_fill_ins(data))
     try:
         loaded.profile = Profile.model_validate(data, context=context)
     except ValidationError as exc:
-        loaded.problems.extend(_problems_from(exc, node, data, shown))
+        found = _problems_from(exc, node, data, shown)
+        if blanks:  # a field still to fill in gets one line saying so, not a complaint about "(fill in)"
+            found = [
+                p
+                for p in found
+                if not any(p.field == _dotted(b) or p.field.startswith(_dotted(b) + ".") for b in blanks)
+            ]
+        loaded.problems.extend(found)
+    if blanks:
+        for loc in blanks:
+            description = _description(list(loc))
+            loaded.problems.append(
+                Problem(
+                    shown,
+                    _locate(node, loc)[0],
+                    _dotted(loc),
+                    "not filled in yet" + (f": {description}" if description else ""),
+                )
+            )
+        loaded.problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     if loaded.problems:
         loaded.profile = None
     return loaded
+
+
+def _fill_ins(data: Any, loc: tuple = ()) -> Iterable[tuple]:
+    """Paths of the values still marked `(fill in)`."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _fill_ins(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _fill_ins(value, (*loc, i))
+    elif data == FILL_IN:
+        yield loc
 
 
 def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
@@ -136,7 +172,7 @@ def _cross_check(everyone: list[Loaded], wanted: list[Loaded]) -> None:
         for item in everyone:
             if isinstance(item.raw, dict):
                 value = get(item.raw)
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and value and value != FILL_IN:
                     owners.setdefault(value.lower(), []).append(item)
         for value, items in owners.items():
             if len(items) < 2:

