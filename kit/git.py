@@ -61,7 +61,8 @@ def resolve_ref(repo: Path, ref: str) -> str | None:
 
 def is_dirty(repo: Path, paths: tuple[str, ...] = ()) -> list[str]:
     """Files with uncommitted changes (limited to `paths` when given)."""
-    out = run(repo, "status", "--porcelain", "--", *paths).stdout
+    # GIT_OPTIONAL_LOCKS=0: a read must not rewrite the index (dry runs leave every byte alone)
+    out = run_env(repo, {"GIT_OPTIONAL_LOCKS": "0"}, "status", "--porcelain", "--", *paths).stdout.decode()
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 

@@ -185,11 +185,11 @@ def _update(
 
 @contextmanager
 def _scratch_clone(inst: Path) -> Iterator[Path]:
-    """A throwaway clone that borrows the instance's objects: the dry run's playground."""
+    """A throwaway full copy of the instance (no shared objects, so not even their timestamps change)."""
     tmp = Path(tempfile.mkdtemp(prefix="kit-dry-run-"))
     try:
         dest = tmp / inst.name
-        git.run(tmp, "clone", "--quiet", "--shared", "--no-tags", str(inst), str(dest))
+        git.run(tmp, "clone", "--quiet", "--no-hardlinks", "--no-tags", str(inst), str(dest))
         pristine = git.resolve_ref(inst, PRISTINE_REF)
         if pristine:
             git.run(dest, "update-ref", PRISTINE_REF, pristine)
