@@ -13,7 +13,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -436,7 +435,9 @@ def profile_init(
         out.print(f"{name!r} matches {len(found)} regions:", markup=False, soft_wrap=True)
         for i, r in enumerate(found, start=1):
             out.print(f"  {i}. {r.name} ({r.kode}, {r.province})", markup=False, soft_wrap=True)
-        pick = typer.prompt(f"Which one? [1-{len(found)}]", type=click.IntRange(1, len(found)))
+        pick = 0
+        while not 1 <= pick <= len(found):
+            pick = typer.prompt(f"Which one? [1-{len(found)}]", type=int)
         region = found[pick - 1]
     path = scaffold.write_profile(ws.regions, region, slug)
     shown = display_path(path)

@@ -82,12 +82,12 @@ def _clone(url: str) -> Path:
     return _clones[url]
 
 
-_versions: dict[tuple[str, str], TemplateVersion | None] = {}
+_versions: dict[tuple[str, str, str], TemplateVersion | None] = {}
 
 
 def template_version(source: TemplateSource, ref: TemplateRef) -> TemplateVersion | None:
     """The template at `ref`, read once per process; None when copier itself must render it."""
-    key = (source.url, ref.sha)
+    key = (source.url, ref.sha, ref.described)
     if key not in _versions:
         try:
             _versions[key] = TemplateVersion.load(source.repo, source.url, ref)
