@@ -585,3 +585,59 @@ def render(
     out.print(
         f"Rendered {len(items)} region(s) into {dest} from template {target.described}.", markup=False, soft_wrap=True
     )
+
+
+ci_app = typer.Typer(help="The fleet's CI: which regions a change touches; render and test them.", no_args_is_help=True)
+app.add_typer(ci_app, name="ci")
+
+
+@ci_app.command("plan")
+@boundary
+def ci_plan(
+    ctx: typer.Context,
+    base: Annotated[
+        str | None, typer.Option(help="Git ref to compare with (the merge request's target); none: every region.")
+    ] = None,
+) -> None:
+    """Print, as JSON, the regions a change since BASE needs rendered and tested, and why."""
+    from kit.ci import plan
+
+    print(json.dumps(plan(workspace(ctx).regions, base).as_dict(), indent=2))
+
+
+@ci_app.command("test")
+@boundary
+def ci_test(
+    ctx: typer.Context,
+    slugs: Annotated[
+        list[str] | None, typer.Argument(help="Regions to test; default: those `ci plan --base` names.")
+    ] = None,
+    base: Annotated[str | None, typer.Option(help="Git ref to compare with; none: every region.")] = None,
+    shard: Annotated[str | None, typer.Option(help="This job's share, I/N (1-based), for a parallel matrix.")] = None,
+) -> None:
+    """Render each region (template HEAD) and run its app's own tests; exit 1 if any region fails."""
+    from kit import versions
+    from kit.ci import plan, test_region
+    from kit.ci import shard as share
+    from kit.regions import fail_if_problems, load_all
+    from kit.render import TemplateSource
+
+    ws = workspace(ctx)
+    wanted = share(list(slugs) if slugs else plan(ws.regions, base).regions, shard)
+    if not wanted:
+        out.print(f"Nothing to test{' in shard ' + shard if shard else ''}.", markup=False)
+        return
+    items = load_all(ws.regions, wanted)
+    fail_if_problems(items)
+    source = TemplateSource.open(ws)
+    ref = versions.resolve(source.repo, "HEAD")
+    failed = []
+    for item in items:
+        result = test_region(ws, source, ref, item.profile)
+        out.print(f"{'PASS' if result.ok else 'FAIL'} {result.slug}: {result.summary}", markup=False, soft_wrap=True)
+        if not result.ok:
+            failed.append(result)
+            err.print(result.output, markup=False, soft_wrap=True)
+    out.print(f"{len(items) - len(failed)} passed, {len(failed)} failed", markup=False)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
