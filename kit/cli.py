@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from kit import __version__
 from kit.errors import EXIT_ERROR, KitError, ProfileError
@@ -180,6 +179,8 @@ def list_regions(
     if fmt is Format.json:
         print(json.dumps(rows, indent=2))
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} region(s)")
     for col in ("slug", "name", "kind", "kode", "timezone", "domain", "server"):
         table.add_column(col, no_wrap=col in ("slug", "kode"))
@@ -374,6 +375,8 @@ def _report_one(o, dry_run: bool) -> None:
 
 
 def _report_table(outcomes: list, target: str, dry_run: bool, counts: dict) -> None:
+    from rich.table import Table
+
     from kit.update import CONFLICTED, FAILED, UPDATED
 
     title = f"kit update{' --dry-run' if dry_run else ''} -> {target}"
@@ -498,6 +501,8 @@ def status(
     if fmt is Format.json:
         print(json.dumps({"newest": newest.described, "regions": [r.as_dict() for r in rows]}, indent=2))
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} region(s); newest template {newest.described}")
     for col in ("region", "template", "profile", "local edits", "deployed", "health"):
         table.add_column(col, overflow="fold")
