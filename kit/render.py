@@ -1,10 +1,11 @@
 """Rendering a region's instance from its profile: `kit new`, pristine renders, CI renders.
 
-The output is exactly what `copier copy` makes (the answers file included), done by
-`kit.renderer` in memory, or by copier itself for a template feature that renderer does not
-reproduce. `kit new` renders into a hidden sibling folder, adds the branding, commits to a
-fresh git repository, and only then renames it into place: a failure at any point (bad ref,
-copier error, git missing, Ctrl+C) leaves nothing behind.
+`kit new` renders one region with copier's Python API into a hidden sibling folder, adds the
+branding, commits to a fresh git repository, and only then renames it into place: a failure at
+any point (bad ref, copier error, git missing, Ctrl+C) leaves nothing behind. The bulk paths
+(`kit update`, `kit render` for CI) render with `kit.renderer`, which produces exactly what
+`copier copy` makes (tests compare the two for every region) in milliseconds, and falls back
+to copier itself for a template feature it does not reproduce.
 
 Each instance keeps the pristine render of the version and profile it is on as the branch
 `kit-pristine` (its first commit is the render itself); `kit update` merges the next pristine
@@ -25,7 +26,7 @@ from kit import git
 from kit.errors import KitError, RenderError
 from kit.profile import Profile
 from kit.renderer import File, TemplateVersion, Tree, Unsupported
-from kit.versions import TemplateRef, describe
+from kit.versions import TemplateRef
 from kit.workspace import Workspace
 
 PRISTINE_REF = "refs/heads/kit-pristine"
@@ -219,11 +220,8 @@ def new_instance(ws: Workspace, profile: Profile, dest: Path, ref: str | None = 
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.rendering-", dir=dest.parent))
     try:
-        if commit is None:  # a local template folder without git: copier renders its files as they are
-            render_into(ws, profile, staging, None)
-        else:
-            source = TemplateSource.open(ws)
-            render_tree(ws, source, TemplateRef(describe(source.repo, commit), commit), profile).write(staging)
+        # One region: copier itself renders it (kit.renderer, byte-identical, serves the bulk paths).
+        render_into(ws, profile, staging, commit)
         git.init(staging)
         label = (commit or "working tree")[:12]
         instance_commit = git.commit_all(staging, f"Render {profile.name} from template {label}")
