@@ -117,7 +117,8 @@ def new(
     slug: Annotated[str, typer.Argument(help="The region, e.g. tasikmalaya (regions/<slug>.yml).")],
     dest: Annotated[Path | None, typer.Option(help="Where to render (default: instances/<slug>/).")] = None,
     ref: Annotated[
-        str | None, typer.Option(help="Template git ref (tag, branch or commit); default: the template's HEAD.")
+        str | None,
+        typer.Option(help="Template git ref (tag, branch or commit); default: the newest release tag, else HEAD."),
     ] = None,
 ) -> None:
     """Validate a profile, render its instance with Copier, git-commit it, print next steps."""
@@ -558,7 +559,9 @@ def render(
     dest: Annotated[Path, typer.Option(help="Folder to render into, one sub-folder per region.")] = Path(
         "build/regions"
     ),
-    ref: Annotated[str | None, typer.Option(help="Template git ref; default: the template's HEAD.")] = None,
+    ref: Annotated[
+        str | None, typer.Option(help="Template git ref; default: the newest release tag, else HEAD.")
+    ] = None,
     jobs: Annotated[int | None, typer.Option(help="Regions rendered at once (default: one per CPU core).")] = None,
 ) -> None:
     """Render regions as plain folders (no git) for CI: fast, in parallel, exactly what kit new makes."""

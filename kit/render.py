@@ -133,7 +133,7 @@ def copier_tree(url: str, sha: str, answers: dict, slug: str) -> Tree:
 
 
 def resolve_template_ref(ws: Workspace, ref: str | None) -> tuple[str | None, list[str]]:
-    """The commit to render: `ref` when given, else the template's HEAD commit.
+    """The commit to render: `ref` when given, else the newest release tag, else HEAD.
 
     Raises KitError when `ref` does not exist. Uncommitted template changes are never
     rendered: copier would record a throwaway commit that later updates cannot find.
@@ -154,6 +154,18 @@ def resolve_template_ref(ws: Workspace, ref: str | None) -> tuple[str | None, li
             raise KitError(f"--ref {ref} needs a git repository, but {src} is not one")
         notes.append(f"{src} is not a git repository: the instance can be rendered but never updated")
         return None, notes
+    if ref is None:
+        # As copier does: the newest release (highest PEP 440 tag), or HEAD without tags.
+        from kit.versions import newest
+
+        latest = newest(src)
+        head = git.resolve_ref(src, "HEAD")
+        if latest.sha != head:
+            notes.append(
+                f"rendering the newest release {latest.described}; the template has newer commits "
+                "(pass --ref HEAD to render them)"
+            )
+            return latest.sha, notes
     wanted = ref or "HEAD"
     commit = git.resolve_ref(src, wanted)
     if commit is None:
