@@ -97,9 +97,10 @@ class Branding(Strict):
         if not value.lower().endswith((".svg", ".png")):
             raise _fail("logo_type", f"logo {value!r} must be an .svg or .png file")
         ctx = info.context
-        if isinstance(ctx, ProfileContext) and ctx.assets_dir is not None:
-            if not (ctx.assets_dir / value).is_file():
-                raise _fail("logo_missing", f"file {_display(ctx.assets_dir / value)} does not exist; add it or fix the name")
+        if isinstance(ctx, ProfileContext) and ctx.assets_dir is not None and not (ctx.assets_dir / value).is_file():
+            raise _fail(
+                "logo_missing", f"file {_display(ctx.assets_dir / value)} does not exist; add it or fix the name"
+            )
         return value
 
 
@@ -146,7 +147,9 @@ class BansosProgramme(Strict):
     name: str
     budget_line: BudgetLine
     ceiling: Rupiah = Field(description="Yearly ceiling (pagu) in Rupiah")
-    planned: bool = Field(default=True, description="true: direncanakan; false: tidak dapat direncanakan (e.g. disasters)")
+    planned: bool = Field(
+        default=True, description="true: direncanakan; false: tidak dapat direncanakan (e.g. disasters)"
+    )
     form: Literal["money", "goods"]
     amount_per_recipient: Rupiah = Field(description="Rupiah per recipient (for goods: the value of one package)")
     goods: str | None = Field(default=None, description="What a goods package holds, e.g. Beras 10 kg")
@@ -183,7 +186,9 @@ class Rules(Strict):
     min_org_age_years: int = Field(default=3, ge=0, le=20, description="Years since legal registration")
     require_domicile: bool = Field(default=True, description="Organisation domiciled in the region")
     require_secretariat: bool = Field(default=True, description="Permanent secretariat in the region")
-    allow_consecutive_funding: bool = Field(default=False, description="May an organisation funded last year apply again")
+    allow_consecutive_funding: bool = Field(
+        default=False, description="May an organisation funded last year apply again"
+    )
     block_overdue_lpj: bool = Field(default=True, description="An overdue LPJ blocks new proposals")
     lpj_due_month: int = Field(default=1, ge=1, le=12, description="LPJ due month in the year after the budget year")
     lpj_due_day: int = Field(default=10, ge=1, le=31, description="LPJ due day of that month")
@@ -247,6 +252,71 @@ class Email(Strict):
     sender: str | None = Field(default=None, pattern=EMAIL_RE)
 
 
+# The hibah workflow's staff actions and the roles that may take them. The app
+# (hibahbansos/hibah/workflow.py) holds the default table; tests/test_workflow_profile.py keeps
+# these names in step with it.
+WorkflowAction = Literal[
+    "start_check",
+    "route_to_opd",
+    "return_incomplete",
+    "reject_admin",
+    "recommend",
+    "request_revision",
+    "reject_opd",
+    "forward_to_tapd",
+    "reject_consideration",
+    "tapd_agree",
+    "reject_tapd",
+    "approve",
+    "reject_head",
+    "sign_nphd",
+    "disburse",
+    "return_lpj",
+    "verify_lpj",
+    "close",
+]
+StaffRole = Literal["desk", "opd_reviewer", "consideration", "tapd", "head", "finance", "admin"]
+
+
+class Workflow(Strict):
+    """The hibah proposal workflow: who takes each step, and which optional steps a region uses.
+
+    The steps follow the regulations (see the app's README); a region that merges desks gives
+    an action to other roles here, e.g. `actions: {forward_to_tapd: [tapd]}`. The applicant's own
+    steps (submit, resubmit, withdraw, submit_lpj) always stay with the applicant, and the
+    inspector is read-only everywhere.
+    """
+
+    actions: dict[WorkflowAction, list[StaffRole]] = Field(
+        default_factory=dict,
+        description="Roles allowed to take an action, replacing the default for that action; e.g. {approve: [head]}",
+    )
+    skip_consideration: bool = Field(
+        default=False, description="true: the OPD recommendation goes straight to TAPD (no separate consideration team)"
+    )
+    max_tranches: int = Field(default=3, ge=1, le=12, description="Most disbursement tranches (SP2D) per grant")
+    ageing_warn_days: int = Field(default=14, ge=1, le=365, description="Work queues mark items waiting this many days")
+    ageing_alert_days: int = Field(default=30, ge=1, le=730, description="... and alert at this many days")
+
+    @field_validator("actions")
+    @classmethod
+    def _roles_given(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for action, roles in value.items():
+            if not roles:
+                raise _fail(
+                    "workflow_roles",
+                    f"action {action} needs at least one role; drop the entry to keep the default",
+                    (action,),
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _ageing_order(self) -> Workflow:
+        if self.ageing_alert_days < self.ageing_warn_days:
+            raise _fail("ageing", "ageing_alert_days must be at least ageing_warn_days", ("ageing_alert_days",))
+        return self
+
+
 class Server(Strict):
     """The server `kit deploy` ships the instance to."""
 
@@ -280,7 +350,9 @@ class Profile(Strict):
     kind: Literal["kabupaten", "kota", "provinsi"]
     kode: str = Field(description='Kemendagri kode wilayah, quoted: "32.06" (kabupaten/kota) or "32" (provinsi)')
     province: str = Field(description="Province name as in the Kemendagri list")
-    head_title: str | None = Field(default=None, description="Bupati / Wali Kota / Gubernur; derived from kind when absent")
+    head_title: str | None = Field(
+        default=None, description="Bupati / Wali Kota / Gubernur; derived from kind when absent"
+    )
     seat: str = Field(description="Seat of government (ibu kota), e.g. Singaparna")
     timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = Field(
         description="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
@@ -296,6 +368,7 @@ class Profile(Strict):
     documents: Documents = Field(default_factory=Documents)
     uploads: Uploads = Field(default_factory=Uploads)
     email: Email = Field(default_factory=Email)
+    workflow: Workflow = Field(default_factory=Workflow)
     server: Server | None = Field(default=None, description="Deploy target; kit deploy needs it")
 
     @field_validator("slug")
@@ -321,7 +394,9 @@ class Profile(Strict):
     @classmethod
     def _kode_exists(cls, value: str, info: ValidationInfo) -> str:
         if not wilayah.KODE_PATTERN.match(value):
-            raise _fail("kode_format", f'{value!r} is not a kode wilayah; write "PP.KK" (e.g. "32.06") or "PP" for a province')
+            raise _fail(
+                "kode_format", f'{value!r} is not a kode wilayah; write "PP.KK" (e.g. "32.06") or "PP" for a province'
+            )
         official = wilayah.lookup(value)
         if official is None:
             hint = _suggest_kode(info.data.get("name"))
@@ -345,7 +420,10 @@ class Profile(Strict):
     def _province(cls, value: str, info: ValidationInfo) -> str:
         official = wilayah.lookup(info.data.get("kode") or "")
         if official is not None and wilayah.normalise_name(value) != wilayah.normalise_name(official.province):
-            raise _fail("province", f"kode {official.kode} lies in {official.province}, not {value}; set province: {official.province}")
+            raise _fail(
+                "province",
+                f"kode {official.kode} lies in {official.province}, not {value}; set province: {official.province}",
+            )
         return value
 
     @field_validator("timezone")
@@ -353,7 +431,10 @@ class Profile(Strict):
     def _timezone_fits(cls, value: str, info: ValidationInfo) -> str:
         official = wilayah.lookup(info.data.get("kode") or "")
         if official is not None and value != official.timezone:
-            raise _fail("timezone", f"{official.province} uses {official.timezone}, not {value}; set timezone: {official.timezone}")
+            raise _fail(
+                "timezone",
+                f"{official.province} uses {official.timezone}, not {value}; set timezone: {official.timezone}",
+            )
         return value
 
     @field_validator("opd")
@@ -370,16 +451,30 @@ class Profile(Strict):
         for i, prog in enumerate(self.programmes.hibah):
             for j, code in enumerate(prog.opd):
                 if code not in opd_codes:
-                    raise _fail("opd_ref", f"OPD {code} is not in the opd list; add it there or fix the code", ("programmes", "hibah", i, "opd", j))
+                    raise _fail(
+                        "opd_ref",
+                        f"OPD {code} is not in the opd list; add it there or fix the code",
+                        ("programmes", "hibah", i, "opd", j),
+                    )
         for i, prog in enumerate(self.programmes.bansos):
             if prog.opd not in opd_codes:
-                raise _fail("opd_ref", f"OPD {prog.opd} is not in the opd list; add it there or fix the code", ("programmes", "bansos", i, "opd"))
+                raise _fail(
+                    "opd_ref",
+                    f"OPD {prog.opd} is not in the opd list; add it there or fix the code",
+                    ("programmes", "bansos", i, "opd"),
+                )
         codes = [p.code for p in self.programmes.hibah] + [p.code for p in self.programmes.bansos]
         seen: set[str] = set()
         for i, code in enumerate(codes):
             if code in seen:
-                section, idx = ("hibah", i) if i < len(self.programmes.hibah) else ("bansos", i - len(self.programmes.hibah))
-                raise _fail("programme_dup", f"programme code {code} is used twice; programme codes must be unique", ("programmes", section, idx, "code"))
+                section, idx = (
+                    ("hibah", i) if i < len(self.programmes.hibah) else ("bansos", i - len(self.programmes.hibah))
+                )
+                raise _fail(
+                    "programme_dup",
+                    f"programme code {code} is used twice; programme codes must be unique",
+                    ("programmes", section, idx, "code"),
+                )
             seen.add(code)
         planned = sum(p.ceiling for p in self.programmes.bansos if p.planned)
         unplanned = sum(p.ceiling for p in self.programmes.bansos if not p.planned)
