@@ -6,13 +6,16 @@ catalog lives in translations/en. A user's choice is kept in the session.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel
 
 LANGUAGES = ("id", "en")
 
 
 def select_locale() -> str:
+    """The session's language, else the region's; outside a request (CLI, threads) the region's."""
+    if not has_request_context():
+        return current_app.extensions["hibahbansos.region"].locale
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
