@@ -25,8 +25,20 @@ from hibahbansos.hibah.workflow import for_region
 PASSWORD = "Sandi-Rahasia-123"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 # The happy path through the default workflow, in order.
-HAPPY = ("submit", "start_check", "route_to_opd", "recommend", "forward_to_tapd", "tapd_agree", "approve",
-         "sign_nphd", "disburse", "submit_lpj", "verify_lpj", "close")
+HAPPY = (
+    "submit",
+    "start_check",
+    "route_to_opd",
+    "recommend",
+    "forward_to_tapd",
+    "tapd_agree",
+    "approve",
+    "sign_nphd",
+    "disburse",
+    "submit_lpj",
+    "verify_lpj",
+    "close",
+)
 STAFF = {
     "desk": {R.DESK: None},
     "consideration": {R.CONSIDERATION: None},
@@ -59,8 +71,9 @@ class World:
             self._user("reviewer_other", {R.OPD_REVIEWER: self.other_opd})
             self._user("applicant", {R.APPLICANT: None})
             self._user("applicant2", {R.APPLICANT: None})
-            self.pdf_id = uploads.store(conn, io.BytesIO(PDF), "berkas.pdf", app.extensions["hibahbansos.paths"].uploads,
-                                        10 * 1024 * 1024).id
+            self.pdf_id = uploads.store(
+                conn, io.BytesIO(PDF), "berkas.pdf", app.extensions["hibahbansos.paths"].uploads, 10 * 1024 * 1024
+            ).id
 
     def _user(self, name: str, roles: dict) -> None:
         # One scrypt hash shared by every test user: creating a dozen users per test stays cheap.
@@ -86,11 +99,22 @@ class World:
     def organisation(self, owner: str = "applicant", legal_years: int = 10, **fields) -> organisations.Organisation:
         legal = self.region.today() - dt.timedelta(days=int(legal_years * 365.25) + 2)
         data = {
-            "name": fields.pop("name", f"Masjid Al-Ikhlas {next(_serial)}"), "kind": "rumah_ibadah",
-            "address": "Jl. Raya No. 1", "district_code": self.district, "legal_number": "12/2010",
-            "legal_date": legal.isoformat(), "kemenkumham_number": "AHU-0001", "npwp": self.npwp(),
-            "domiciled": True, "has_secretariat": True, "bank_code": "110", "bank_account": "0012345678",
-            "bank_holder": "Masjid Al-Ikhlas", "phone": "+6281234567890", "email": None, **fields,
+            "name": fields.pop("name", f"Masjid Al-Ikhlas {next(_serial)}"),
+            "kind": "rumah_ibadah",
+            "address": "Jl. Raya No. 1",
+            "district_code": self.district,
+            "legal_number": "12/2010",
+            "legal_date": legal.isoformat(),
+            "kemenkumham_number": "AHU-0001",
+            "npwp": self.npwp(),
+            "domiciled": True,
+            "has_secretariat": True,
+            "bank_code": "110",
+            "bank_account": "0012345678",
+            "bank_holder": "Masjid Al-Ikhlas",
+            "phone": "+6281234567890",
+            "email": None,
+            **fields,
         }
         officers = {pos: {"name": f"Pengurus {pos}", "nik": self.nik()} for pos in organisations.POSITIONS}
         with self.app.app_context():
@@ -99,21 +123,41 @@ class World:
                 organisations.attach_document(self.conn, org_id, code, self.pdf_id)
             return organisations.get(self.conn, org_id)
 
-    def draft(self, owner: str = "applicant", org_id: int | None = None, amount: int = 50_000_000,
-              programme: dict | None = None, opd: str | None = None, documents: bool = True) -> proposals.Proposal:
+    def draft(
+        self,
+        owner: str = "applicant",
+        org_id: int | None = None,
+        amount: int = 50_000_000,
+        programme: dict | None = None,
+        opd: str | None = None,
+        documents: bool = True,
+    ) -> proposals.Proposal:
         programme = programme or self.programme
         user = self.users[owner]
         with self.app.app_context():
             if org_id is None:
                 org_id = self.organisation(owner).id
-            pid = proposals.create_draft(self.conn, self.region, user, org_id, {
-                "programme_code": programme["code"], "opd_code": opd or programme["opd"][0],
-                "title": "Rehabilitasi masjid", "purpose": "Mengganti atap yang bocor.",
-            })
+            pid = proposals.create_draft(
+                self.conn,
+                self.region,
+                user,
+                org_id,
+                {
+                    "programme_code": programme["code"],
+                    "opd_code": opd or programme["opd"][0],
+                    "title": "Rehabilitasi masjid",
+                    "purpose": "Mengganti atap yang bocor.",
+                },
+            )
             if amount:
-                proposals.save_rab(self.conn, user, pid, [
-                    {"description": "Genteng beton", "quantity": 1, "unit": "paket", "unit_price": amount},
-                ])
+                proposals.save_rab(
+                    self.conn,
+                    user,
+                    pid,
+                    [
+                        {"description": "Genteng beton", "quantity": 1, "unit": "paket", "unit_price": amount},
+                    ],
+                )
             if documents:
                 for doc in self.region.documents["hibah"]:
                     if doc["code"] not in organisations.LEGAL_DOCUMENTS:
@@ -136,8 +180,11 @@ class World:
             "tapd_agree": {"amount": p.recommended_amount},
             "approve": {"decree_number": "900/Kep.123-BPKAD/2027", "decree_date": today, "amount": p.tapd_amount},
             "sign_nphd": {"signed_date": today, "file_id": self.pdf_id},
-            "disburse": {"amount": (p.approved_amount or 0) - p.disbursed_amount,
-                         "sp2d_number": f"SP2D-{p.id}-{next(_serial)}", "sp2d_date": today},
+            "disburse": {
+                "amount": (p.approved_amount or 0) - p.disbursed_amount,
+                "sp2d_number": f"SP2D-{p.id}-{next(_serial)}",
+                "sp2d_date": today,
+            },
             "submit_lpj": {"accounted_amount": p.disbursed_amount, "summary": "Sesuai RAB.", "file_id": self.pdf_id},
         }.get(action, {"note": "Catatan uji."})
 
@@ -151,8 +198,14 @@ class World:
         """Take the happy path until the proposal is in `target`."""
         plan = [a for a in HAPPY if self.wf.get(a) is not None]
         while p.state != target:
-            action = next((a for a in plan if p.state in self.wf.get(a).sources
-                           and not (a == "disburse" and p.state == "disbursed")), None)
+            action = next(
+                (
+                    a
+                    for a in plan
+                    if p.state in self.wf.get(a).sources and not (a == "disburse" and p.state == "disbursed")
+                ),
+                None,
+            )
             assert action is not None, f"no way from {p.state} to {target}"
             p = self.act(p, action)
         return p

@@ -18,21 +18,34 @@ def _actions(world) -> list[str]:
 
 def test_transitions_downloads_and_personal_data_views_are_recorded(world, client, login):
     p = world.proposal("approved")
-    transitions = [json.loads(d) for (d,) in world.conn.execute(
-        "SELECT detail FROM audit_log WHERE action = 'hibah.transition' AND subject_id = ?", [str(p.id)])]
+    transitions = [
+        json.loads(d)
+        for (d,) in world.conn.execute(
+            "SELECT detail FROM audit_log WHERE action = 'hibah.transition' AND subject_id = ?", [str(p.id)]
+        )
+    ]
     assert [(d["from"], d["to"]) for d in transitions][:3] == [
-        ("draft", "submitted"), ("submitted", "admin_check"), ("admin_check", "opd_evaluation")]
+        ("draft", "submitted"),
+        ("submitted", "admin_check"),
+        ("admin_check", "opd_evaluation"),
+    ]
     assert transitions[-1]["to"] == "approved" and transitions[-1]["amount"] == p.approved_amount
     login("desk")
     before = len(_actions(world))
-    file_id = world.conn.execute("SELECT file_id FROM proposal_documents WHERE proposal_id = ? LIMIT 1", [p.id]).fetchone()[0]
+    file_id = world.conn.execute(
+        "SELECT file_id FROM proposal_documents WHERE proposal_id = ? LIMIT 1", [p.id]
+    ).fetchone()[0]
     with client.get(f"/usulan/{p.id}/berkas/{file_id}") as res:
         assert res.status_code == 200
     assert client.get(f"/usulan/{p.id}/nphd.pdf").status_code == 200
     page = client.post(f"/usulan/{p.id}/data-pribadi", data={"reveal-reason": "Mencocokkan KTP dengan akta"})
     assert page.status_code == 200
-    org_niks = [n for (n,) in world.conn.execute(
-        "SELECT nik FROM organisation_officers WHERE organisation_id = ?", [p.organisation_id])]
+    org_niks = [
+        n
+        for (n,) in world.conn.execute(
+            "SELECT nik FROM organisation_officers WHERE organisation_id = ?", [p.organisation_id]
+        )
+    ]
     assert all(nik in page.get_data(as_text=True) for nik in org_niks)
     new = _actions(world)[before:]
     assert new == ["hibah.document.download", "hibah.document.download", "hibah.personal_data.view"]
@@ -45,7 +58,9 @@ def test_the_proposal_page_shows_niks_masked(world, client, login):
     p = world.proposal("submitted")
     login("desk")
     page = client.get(f"/usulan/{p.id}").get_data(as_text=True)
-    for (nik,) in world.conn.execute("SELECT nik FROM organisation_officers WHERE organisation_id = ?", [p.organisation_id]):
+    for (nik,) in world.conn.execute(
+        "SELECT nik FROM organisation_officers WHERE organisation_id = ?", [p.organisation_id]
+    ):
         assert nik not in page
         assert nik[:6] + "******" + nik[-4:] in page
 
@@ -65,8 +80,10 @@ def _raw(world) -> sqlite3.Connection:
 def test_an_edited_row_is_caught(world, cli_env):
     p = world.proposal("tapd_agreed")
     with _raw(world) as raw:
-        row_id = raw.execute("SELECT id FROM audit_log WHERE action = 'hibah.transition' AND subject_id = ? "
-                             "ORDER BY id DESC LIMIT 1", [str(p.id)]).fetchone()[0]
+        row_id = raw.execute(
+            "SELECT id FROM audit_log WHERE action = 'hibah.transition' AND subject_id = ? ORDER BY id DESC LIMIT 1",
+            [str(p.id)],
+        ).fetchone()[0]
         raw.execute("UPDATE audit_log SET detail = replace(detail, 'tapd_agreed', 'approved') WHERE id = ?", [row_id])
     res = _verify(cli_env)
     assert res.exit_code == 1
@@ -79,7 +96,9 @@ def test_an_inserted_row_is_caught(world, cli_env):
     with _raw(world) as raw:
         cols = "at, actor_id, actor, action, subject_type, subject_id, detail, ip, prev_hash, hash"
         last = raw.execute(f"SELECT id, {cols} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        raw.execute(f"INSERT INTO audit_log (id, {cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [last[0] + 1, *last[1:]])
+        raw.execute(
+            f"INSERT INTO audit_log (id, {cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [last[0] + 1, *last[1:]]
+        )
     res = _verify(cli_env)
     assert res.exit_code == 1
     assert f"broken: row {last[0] + 1}: does not link to the row before it" in res.output

@@ -14,8 +14,19 @@ from hibahbansos.hibah import proposals
 from hibahbansos.users import User
 
 PUBLIC = "public"
-PEOPLE = ("applicant", "applicant2", "desk", "reviewer", "reviewer_other", "consideration", "tapd", "head",
-          "finance", "inspector", "admin")
+PEOPLE = (
+    "applicant",
+    "applicant2",
+    "desk",
+    "reviewer",
+    "reviewer_other",
+    "consideration",
+    "tapd",
+    "head",
+    "finance",
+    "inspector",
+    "admin",
+)
 EVERYONE = {PUBLIC, *PEOPLE}
 SEE_PROPOSAL = {"applicant", "desk", "reviewer", "consideration", "tapd", "head", "finance", "inspector"}
 STAFF_READERS = {"desk", "reviewer", "reviewer_other", "consideration", "tapd", "head", "finance", "inspector"}
@@ -50,22 +61,52 @@ PAGES = {
 }
 # Default roles of each step (the profile's workflow.actions may replace them; applied below).
 STEP_ROLES = {
-    "submit": "owner", "resubmit": "owner", "withdraw": "owner", "submit_lpj": "owner",
-    "start_check": (R.DESK,), "route_to_opd": (R.DESK,), "return_incomplete": (R.DESK,), "reject_admin": (R.DESK,),
-    "recommend": (R.OPD_REVIEWER,), "request_revision": (R.OPD_REVIEWER,), "reject_opd": (R.OPD_REVIEWER,),
-    "forward_to_tapd": (R.CONSIDERATION,), "reject_consideration": (R.CONSIDERATION,),
-    "tapd_agree": (R.TAPD,), "reject_tapd": (R.TAPD,), "approve": (R.HEAD,), "reject_head": (R.HEAD,),
-    "sign_nphd": (R.DESK,), "disburse": (R.FINANCE,), "return_lpj": (R.OPD_REVIEWER,),
-    "verify_lpj": (R.OPD_REVIEWER,), "close": (R.DESK,),
+    "submit": "owner",
+    "resubmit": "owner",
+    "withdraw": "owner",
+    "submit_lpj": "owner",
+    "start_check": (R.DESK,),
+    "route_to_opd": (R.DESK,),
+    "return_incomplete": (R.DESK,),
+    "reject_admin": (R.DESK,),
+    "recommend": (R.OPD_REVIEWER,),
+    "request_revision": (R.OPD_REVIEWER,),
+    "reject_opd": (R.OPD_REVIEWER,),
+    "forward_to_tapd": (R.CONSIDERATION,),
+    "reject_consideration": (R.CONSIDERATION,),
+    "tapd_agree": (R.TAPD,),
+    "reject_tapd": (R.TAPD,),
+    "approve": (R.HEAD,),
+    "reject_head": (R.HEAD,),
+    "sign_nphd": (R.DESK,),
+    "disburse": (R.FINANCE,),
+    "return_lpj": (R.OPD_REVIEWER,),
+    "verify_lpj": (R.OPD_REVIEWER,),
+    "close": (R.DESK,),
 }
 # The state a proposal must be in for each step.
 STEP_STATE = {
-    "submit": "draft", "resubmit": "revision", "withdraw": "submitted", "submit_lpj": "disbursed",
-    "start_check": "submitted", "route_to_opd": "admin_check", "return_incomplete": "admin_check",
-    "reject_admin": "admin_check", "recommend": "opd_evaluation", "request_revision": "opd_evaluation",
-    "reject_opd": "opd_evaluation", "forward_to_tapd": "consideration", "reject_consideration": "consideration",
-    "tapd_agree": "tapd", "reject_tapd": "tapd", "approve": "tapd_agreed", "reject_head": "tapd_agreed",
-    "sign_nphd": "approved", "disburse": "nphd_signed", "return_lpj": "lpj_submitted", "verify_lpj": "lpj_submitted",
+    "submit": "draft",
+    "resubmit": "revision",
+    "withdraw": "submitted",
+    "submit_lpj": "disbursed",
+    "start_check": "submitted",
+    "route_to_opd": "admin_check",
+    "return_incomplete": "admin_check",
+    "reject_admin": "admin_check",
+    "recommend": "opd_evaluation",
+    "request_revision": "opd_evaluation",
+    "reject_opd": "opd_evaluation",
+    "forward_to_tapd": "consideration",
+    "reject_consideration": "consideration",
+    "tapd_agree": "tapd",
+    "reject_tapd": "tapd",
+    "approve": "tapd_agreed",
+    "reject_head": "tapd_agreed",
+    "sign_nphd": "approved",
+    "disburse": "nphd_signed",
+    "return_lpj": "lpj_submitted",
+    "verify_lpj": "lpj_submitted",
     "close": "lpj_verified",
 }
 
@@ -100,8 +141,9 @@ def test_pages(world, app, disbursed, who):
     client = app.test_client()
     if who != PUBLIC:
         assert client.post("/masuk", data={"username": who, "password": "Sandi-Rahasia-123"}).status_code == 302
-    file_id = world.conn.execute("SELECT file_id FROM proposal_documents WHERE proposal_id = ? LIMIT 1",
-                                 [disbursed.id]).fetchone()[0]
+    file_id = world.conn.execute(
+        "SELECT file_id FROM proposal_documents WHERE proposal_id = ? LIMIT 1", [disbursed.id]
+    ).fetchone()[0]
     wrong = []
     for template, allowed in PAGES.items():
         path = template.format(id=disbursed.id, file=file_id, opd=world.opd, year=world.region.budget_year)
@@ -171,19 +213,25 @@ def test_step_over_http_is_refused_for_another_opd(world, client, login):
 
 def test_lists_and_queues_are_scoped_to_the_reviewers_opd(world, client, login):
     mine = world.proposal("opd_evaluation")
-    theirs = world.proposal("opd_evaluation", opd=world.other_opd, programme=next(
-        (p for p in world.region.hibah_programmes if world.other_opd in p["opd"]), None)) \
-        if any(world.other_opd in p["opd"] for p in world.region.hibah_programmes) else None
+    theirs = (
+        world.proposal(
+            "opd_evaluation",
+            opd=world.other_opd,
+            programme=next((p for p in world.region.hibah_programmes if world.other_opd in p["opd"]), None),
+        )
+        if any(world.other_opd in p["opd"] for p in world.region.hibah_programmes)
+        else None
+    )
     login("reviewer_other")
     queue = client.get("/antrian").get_data(as_text=True)
     listing = client.get("/usulan").get_data(as_text=True)
-    assert f"/usulan/{mine.id}\"" not in queue
-    assert f"/usulan/{mine.id}\"" not in listing
+    assert f'/usulan/{mine.id}"' not in queue
+    assert f'/usulan/{mine.id}"' not in listing
     if theirs is not None:
-        assert f"/usulan/{theirs.id}\"" in queue
+        assert f'/usulan/{theirs.id}"' in queue
     client.post("/keluar")
     login("reviewer")
-    assert f"/usulan/{mine.id}\"" in client.get("/antrian").get_data(as_text=True)
+    assert f'/usulan/{mine.id}"' in client.get("/antrian").get_data(as_text=True)
 
 
 def test_a_reviewer_without_an_opd_sees_nothing(world):

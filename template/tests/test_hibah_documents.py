@@ -14,17 +14,20 @@ from pypdf import PdfReader
 from hibahbansos.hibah import nphd
 
 
-@pytest.mark.parametrize(("amount", "words"), [
-    (1, "Satu Rupiah"),
-    (11, "Sebelas Rupiah"),
-    (100, "Seratus Rupiah"),
-    (1_000, "Seribu Rupiah"),
-    (1_500_000, "Satu Juta Lima Ratus Ribu Rupiah"),
-    (25_750_000, "Dua Puluh Lima Juta Tujuh Ratus Lima Puluh Ribu Rupiah"),
-    (111_111_000, "Seratus Sebelas Juta Seratus Sebelas Ribu Rupiah"),
-    (1_001_000_000, "Satu Miliar Satu Juta Rupiah"),
-    (12_000_000_000, "Dua Belas Miliar Rupiah"),
-])
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (1, "Satu Rupiah"),
+        (11, "Sebelas Rupiah"),
+        (100, "Seratus Rupiah"),
+        (1_000, "Seribu Rupiah"),
+        (1_500_000, "Satu Juta Lima Ratus Ribu Rupiah"),
+        (25_750_000, "Dua Puluh Lima Juta Tujuh Ratus Lima Puluh Ribu Rupiah"),
+        (111_111_000, "Seratus Sebelas Juta Seratus Sebelas Ribu Rupiah"),
+        (1_001_000_000, "Satu Miliar Satu Juta Rupiah"),
+        (12_000_000_000, "Dua Belas Miliar Rupiah"),
+    ],
+)
 def test_terbilang(amount, words):
     assert nphd.terbilang(amount) == words
 
@@ -75,8 +78,17 @@ def test_dnc_pbh_xlsx_and_csv(world, client, login):
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0][0] == f"DAFTAR NOMINATIF CALON PENERIMA BELANJA HIBAH TAHUN ANGGARAN {world.region.budget_year}"
     header = rows[3]
-    assert header[:9] == ["No", "Nama Lembaga", "Alamat", "Kecamatan", "Program", "Tujuan Penggunaan", "Usulan (Rp)",
-                          "Hasil Evaluasi OPD (Rp)", "Pertimbangan TAPD (Rp)"]
+    assert header[:9] == [
+        "No",
+        "Nama Lembaga",
+        "Alamat",
+        "Kecamatan",
+        "Program",
+        "Tujuan Penggunaan",
+        "Usulan (Rp)",
+        "Hasil Evaluasi OPD (Rp)",
+        "Pertimbangan TAPD (Rp)",
+    ]
     data = [r for r in rows[4:] if r[0] is not None]
     assert [(r[6], r[7], r[8], r[9]) for r in data] == [(40_000_000, 40_000_000, 40_000_000, evaluated.tracking_no)]
     assert rows[-1][5:9] == ["Jumlah", 40_000_000, 40_000_000, 40_000_000]
@@ -84,7 +96,8 @@ def test_dnc_pbh_xlsx_and_csv(world, client, login):
     res = client.get(f"/rekap/dnc-pbh.csv?opd={world.opd}")
     records = list(csv.DictReader(io.StringIO(res.data.decode("utf-8-sig"))))
     assert [(r["Nomor Pelacakan"], r["Usulan (Rp)"], r["Pertimbangan TAPD (Rp)"]) for r in records] == [
-        (evaluated.tracking_no, "40000000", "40000000")]
+        (evaluated.tracking_no, "40000000", "40000000")
+    ]
     audit = world.conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'hibah.recap.export'").fetchone()[0]
     assert audit == 2
 
@@ -111,17 +124,23 @@ def test_uploads_accept_pdf_jpeg_png_by_content_only(world, client, login):
     p = world.draft()
     login("applicant")
     code = world.region.documents["hibah"][0]["code"]
-    fake = client.post(f"/proposal/{p.id}/dokumen", data={
-        "doc_code": code, "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "proposal.pdf")},
-        content_type="multipart/form-data")
+    fake = client.post(
+        f"/proposal/{p.id}/dokumen",
+        data={"doc_code": code, "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "proposal.pdf")},
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 400
     assert "hanya berkas PDF, JPEG atau PNG yang diterima" in fake.get_data(as_text=True)
-    png = client.post(f"/proposal/{p.id}/dokumen", data={
-        "doc_code": code, "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "foto.png")},
-        content_type="multipart/form-data")
+    png = client.post(
+        f"/proposal/{p.id}/dokumen",
+        data={"doc_code": code, "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "foto.png")},
+        content_type="multipart/form-data",
+    )
     assert png.status_code == 302
     stored = world.conn.execute(
         "SELECT f.media_type, f.relpath FROM proposal_documents d JOIN files f ON f.id = d.file_id"
-        " WHERE d.proposal_id = ? AND d.doc_code = ? ORDER BY d.id DESC", [p.id, code]).fetchone()
+        " WHERE d.proposal_id = ? AND d.doc_code = ? ORDER BY d.id DESC",
+        [p.id, code],
+    ).fetchone()
     assert stored[0] == "image/png"
     assert re.fullmatch(r"[\w-]{2}/[\w-]{2}/[\w-]{32}\.png", stored[1])

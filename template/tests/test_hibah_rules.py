@@ -24,14 +24,18 @@ def test_intake_closed_refuses_submission(world):
         settings.set_many(world.conn, {"intake_open": "0"}, world.users["admin"].id)
     err = refused(world, world.draft())
     assert err.rule == "intake_open"
-    assert str(err) == 'Ditolak oleh aturan "Masa penerimaan proposal": penerimaan proposal sedang ditutup oleh administrator.'
+    assert (
+        str(err)
+        == 'Ditolak oleh aturan "Masa penerimaan proposal": penerimaan proposal sedang ditutup oleh administrator.'
+    )
 
 
 def test_empty_rab_refuses_submission(world):
     err = refused(world, world.draft(amount=0))
     assert err.rule == "rab_present"
-    assert str(err) == ('Ditolak oleh aturan "RAB terisi": RAB belum diisi; jumlah yang diusulkan adalah jumlah'
-                        " baris RAB.")
+    assert str(err) == (
+        'Ditolak oleh aturan "RAB terisi": RAB belum diisi; jumlah yang diusulkan adalah jumlah baris RAB.'
+    )
 
 
 def test_missing_documents_are_named(world):
@@ -58,10 +62,19 @@ def test_young_organisation_is_refused(world):
     )
 
 
-@pytest.mark.parametrize(("field", "setting", "rule", "label", "words"), [
-    ("domiciled", "require_domicile", "domicile", "Domisili lembaga", "harus berdomisili di"),
-    ("has_secretariat", "require_secretariat", "secretariat", "Sekretariat tetap", "harus memiliki sekretariat tetap di"),
-])
+@pytest.mark.parametrize(
+    ("field", "setting", "rule", "label", "words"),
+    [
+        ("domiciled", "require_domicile", "domicile", "Domisili lembaga", "harus berdomisili di"),
+        (
+            "has_secretariat",
+            "require_secretariat",
+            "secretariat",
+            "Sekretariat tetap",
+            "harus memiliki sekretariat tetap di",
+        ),
+    ],
+)
 def test_domicile_and_secretariat(world, field, setting, rule, label, words):
     org = world.organisation(**{field: False})
     p = world.draft(org_id=org.id)
@@ -99,7 +112,9 @@ def test_overdue_lpj_blocks_a_new_proposal(world):
     org = world.organisation()
     old = world.proposal("disbursed", org_id=org.id)
     due = (world.region.today() - dt.timedelta(days=3)).isoformat()
-    world.conn.execute("UPDATE proposals SET lpj_due_date = ?, budget_year = budget_year - 2 WHERE id = ?", [due, old.id])
+    world.conn.execute(
+        "UPDATE proposals SET lpj_due_date = ?, budget_year = budget_year - 2 WHERE id = ?", [due, old.id]
+    )
     world.conn.commit()
     p = world.draft(org_id=org.id)
     if not world.region.rules.get("block_overdue_lpj", True):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hibah_support import HAPPY
 
 from hibahbansos.errors import InvalidInput, NotAllowed
 from hibahbansos.hibah import amounts, proposals, workflow
 from hibahbansos.hibah.workflow import STATES
-from hibah_support import HAPPY
 
 
 def test_happy_path_reaches_closed_with_full_amount_trail(world):
@@ -18,13 +18,32 @@ def test_happy_path_reaches_closed_with_full_amount_trail(world):
     assert p.tracking_no.startswith(f"HB-{p.budget_year}-")
     kinds = [(e.kind, e.amount) for e in amounts.trail(world.conn, p.id)]
     assert kinds == [
-        ("requested", 80_000_000), ("recommended", 80_000_000), ("tapd", 80_000_000),
-        ("approved", 80_000_000), ("disbursed", 80_000_000), ("accounted", 80_000_000),
+        ("requested", 80_000_000),
+        ("recommended", 80_000_000),
+        ("tapd", 80_000_000),
+        ("approved", 80_000_000),
+        ("disbursed", 80_000_000),
+        ("accounted", 80_000_000),
     ]
     states = [h["to_state"] for h in proposals.history(world.conn, p.id)]
-    expected = [s for s in ("submitted", "admin_check", "opd_evaluation", "consideration", "tapd", "tapd_agreed",
-                            "approved", "nphd_signed", "disbursed", "lpj_submitted", "lpj_verified", "closed")
-                if s in world.wf.used_states]
+    expected = [
+        s
+        for s in (
+            "submitted",
+            "admin_check",
+            "opd_evaluation",
+            "consideration",
+            "tapd",
+            "tapd_agreed",
+            "approved",
+            "nphd_signed",
+            "disbursed",
+            "lpj_submitted",
+            "lpj_verified",
+            "closed",
+        )
+        if s in world.wf.used_states
+    ]
     assert states == expected
     assert p.decree_number == "900/Kep.123-BPKAD/2027"
     assert p.lpj_due_date == world.region.lpj_due_date(p.budget_year).isoformat()
@@ -35,7 +54,9 @@ def test_every_state_is_reachable(world):
     p = world.draft()
     seen = {p.state}
     while p.state != "closed":
-        p = world.advance(p, next(t.target for t in world.wf.from_state(p.state) if t.action in HAPPY and t.target != p.state))
+        p = world.advance(
+            p, next(t.target for t in world.wf.from_state(p.state) if t.action in HAPPY and t.target != p.state)
+        )
         seen.add(p.state)
     seen.add(world.act(world.proposal("submitted"), "withdraw").state)
     seen.add(world.act(world.proposal("admin_check"), "return_incomplete", note="Lengkapi akta.").state)
@@ -48,9 +69,14 @@ def test_corrections_add_rows_and_never_overwrite(world):
     p = world.act(p, "request_revision", note="Turunkan harga satuan.")
     assert p.state == "revision"
     with world.app.app_context():
-        proposals.save_rab(world.conn, world.users["applicant"], p.id, [
-            {"description": "Genteng beton", "quantity": 2, "unit": "paket", "unit_price": 4_000_000},
-        ])
+        proposals.save_rab(
+            world.conn,
+            world.users["applicant"],
+            p.id,
+            [
+                {"description": "Genteng beton", "quantity": 2, "unit": "paket", "unit_price": 4_000_000},
+            ],
+        )
     trail = amounts.trail(world.conn, p.id)
     assert [(e.kind, e.amount) for e in trail] == [("requested", 10_000_000), ("requested", 8_000_000)]
     assert proposals.get(world.conn, p.id).requested_amount == 8_000_000
@@ -101,7 +127,9 @@ def test_tranches_add_up_and_lpj_waits_for_full_disbursement(world):
 
 
 def test_profile_can_skip_consideration_and_reassign_roles():
-    wf = workflow.build({"skip_consideration": True, "actions": {"forward_to_tapd": ["tapd"], "approve": ["tapd", "head"]}})
+    wf = workflow.build(
+        {"skip_consideration": True, "actions": {"forward_to_tapd": ["tapd"], "approve": ["tapd", "head"]}}
+    )
     assert wf.get("recommend").target == "tapd"
     assert "consideration" not in wf.used_states
     assert wf.get("forward_to_tapd") is None
@@ -117,7 +145,14 @@ def test_owner_steps_cannot_be_given_to_staff():
 
 
 def test_every_state_has_a_label_and_recipient_states_follow_approval():
-    assert workflow.RECIPIENT_STATES == ("approved", "nphd_signed", "disbursed", "lpj_submitted", "lpj_verified", "closed")
+    assert workflow.RECIPIENT_STATES == (
+        "approved",
+        "nphd_signed",
+        "disbursed",
+        "lpj_submitted",
+        "lpj_verified",
+        "closed",
+    )
     assert all(str(s.label) for s in STATES.values())
 
 

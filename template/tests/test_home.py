@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import yaml
 from bs4 import BeautifulSoup
-
 from conftest import HOME
 
 REGION = yaml.safe_load((HOME / "region.yml").read_text())

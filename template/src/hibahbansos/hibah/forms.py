@@ -26,7 +26,6 @@ from wtforms import (
 from wtforms.fields import FieldList
 from wtforms.validators import (
     DataRequired,
-    Email,
     EqualTo,
     InputRequired,
     Length,
@@ -39,7 +38,25 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from hibahbansos import identifiers
 
+try:  # WTForms 3.3 deprecates (value, label) tuples as choices; older versions lack SelectChoice
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
 REQUIRED = _l("Wajib diisi.")
+
+
+def options(pairs) -> list:
+    """Choices for a SelectField from (value, label) pairs, in the form this WTForms expects."""
+    return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+# A plain shape check: whether the address works shows when mail arrives (no extra dependency).
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+
+
+def Email(message=None):
+    return Regexp(EMAIL_RE, message=message)
 
 
 def _req():
@@ -213,9 +230,7 @@ class ComplaintForm(FlaskForm):
 
 
 class ComplaintResponseForm(FlaskForm):
-    status = SelectField(
-        _l("Status"), choices=[("baru", _l("Baru")), ("diproses", _l("Diproses")), ("selesai", _l("Selesai"))]
-    )
+    status = SelectField(_l("Status"))
     response = TextAreaField(_l("Jawaban untuk pengadu"), validators=[Optional(), Length(max=4000)])
 
 

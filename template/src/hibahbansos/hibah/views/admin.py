@@ -10,7 +10,7 @@ from hibahbansos import roles as R
 from hibahbansos.auth import roles_required
 from hibahbansos.db import get_db
 from hibahbansos.hibah import outbox, settings
-from hibahbansos.hibah.forms import SettingsForm, UserForm
+from hibahbansos.hibah.forms import SettingsForm, UserForm, options
 from hibahbansos.hibah.views.account import password_problem
 
 bp = Blueprint("hibah_admin", __name__, url_prefix="/admin")
@@ -18,8 +18,8 @@ bp = Blueprint("hibah_admin", __name__, url_prefix="/admin")
 
 def _user_form(data: dict | None = None) -> UserForm:
     form = UserForm(data=data) if data is not None else UserForm()
-    form.roles.choices = [(code, str(role.label)) for code, role in R.ROLES.items()]
-    form.opd_code.choices = [("", _("Tidak ada"))] + [(o["code"], o["name"]) for o in current_region().opd]
+    form.roles.choices = options([(code, str(role.label)) for code, role in R.ROLES.items()])
+    form.opd_code.choices = options([("", _("Tidak ada"))] + [(o["code"], o["name"]) for o in current_region().opd])
     return form
 
 

@@ -13,7 +13,7 @@ from hibahbansos.auth import roles_required
 from hibahbansos.db import get_db
 from hibahbansos.errors import InvalidInput, NotAllowed
 from hibahbansos.hibah import organisations, proposals, rules
-from hibahbansos.hibah.forms import OrganisationForm, ProposalForm, RabForm, UploadForm
+from hibahbansos.hibah.forms import OrganisationForm, ProposalForm, RabForm, UploadForm, options
 from hibahbansos.hibah.workflow import for_region
 
 bp = Blueprint("hibah_applicant", __name__)
@@ -87,8 +87,8 @@ def _org_form(org: organisations.Organisation | None = None) -> OrganisationForm
                 **{fields[1]: org.officers.get(pos, {}).get("nik") for pos, fields in _OFFICER_FIELDS.items()},
             }
         )
-    form.kind.choices = [("", _("Pilih..."))] + [(k, str(v)) for k, v in organisations.KINDS.items()]
-    form.district_code.choices = [("", _("Pilih..."))] + list(organisations.districts(region.kode))
+    form.kind.choices = options([("", _("Pilih..."))] + [(k, str(v)) for k, v in organisations.KINDS.items()])
+    form.district_code.choices = options([("", _("Pilih..."))] + list(organisations.districts(region.kode)))
     return form
 
 
@@ -162,7 +162,7 @@ def edit_organisation(org_id: int):
 def organisation(org_id: int):
     org = _own_org(org_id)
     form = UploadForm()
-    form.doc_code.choices = [(k, str(v)) for k, v in organisations.LEGAL_DOCUMENTS.items()]
+    form.doc_code.choices = options([(k, str(v)) for k, v in organisations.LEGAL_DOCUMENTS.items()])
     if form.validate_on_submit():
         file_id = store_upload(form.file)
         if file_id:
@@ -196,12 +196,17 @@ def _proposal_form(p: proposals.Proposal | None = None) -> ProposalForm:
             "purpose": p.purpose,
         }
     form = ProposalForm(data=data)
-    form.organisation_id.choices = [(o.id, o.name) for o in organisations.owned_by(get_db(), g.user.id)]
-    form.programme_code.choices = [("", _("Pilih..."))] + [(x["code"], x["name"]) for x in region.hibah_programmes]
-    form.opd_code.choices = [("", _("Pilih..."))] + [
-        (code, region.opd_by_code[code]["name"])
-        for code in dict.fromkeys(c for x in region.hibah_programmes for c in x["opd"])
-    ]
+    form.organisation_id.choices = options([(o.id, o.name) for o in organisations.owned_by(get_db(), g.user.id)])
+    form.programme_code.choices = options(
+        [("", _("Pilih..."))] + [(x["code"], x["name"]) for x in region.hibah_programmes]
+    )
+    form.opd_code.choices = options(
+        [("", _("Pilih..."))]
+        + [
+            (code, region.opd_by_code[code]["name"])
+            for code in dict.fromkeys(c for x in region.hibah_programmes for c in x["opd"])
+        ]
+    )
     return form
 
 
@@ -241,7 +246,7 @@ def new_proposal():
 def edit_proposal(proposal_id: int):
     p = _own_proposal(proposal_id)
     form = _proposal_form(p)
-    form.organisation_id.choices = [(p.organisation_id, organisations.get(get_db(), p.organisation_id).name)]
+    form.organisation_id.choices = options([(p.organisation_id, organisations.get(get_db(), p.organisation_id).name)])
     if form.validate_on_submit():
         try:
             proposals.update_draft(
@@ -320,7 +325,7 @@ def documents(proposal_id: int):
     p = _own_proposal(proposal_id)
     region = current_region()
     form = UploadForm()
-    form.doc_code.choices = [(d["code"], d["name"]) for d in region.documents["hibah"]]
+    form.doc_code.choices = options([(d["code"], d["name"]) for d in region.documents["hibah"]])
     if form.validate_on_submit():
         file_id = store_upload(form.file)
         if file_id:

@@ -10,10 +10,14 @@ from hibahbansos import roles as R
 from hibahbansos.auth import roles_required
 from hibahbansos.db import get_db
 from hibahbansos.hibah import complaints
-from hibahbansos.hibah.forms import ComplaintResponseForm
+from hibahbansos.hibah.forms import ComplaintResponseForm, options
 from hibahbansos.hibah.views import COMPLAINT_READERS
 
 bp = Blueprint("hibah_complaints", __name__)
+
+
+def _status_choices() -> list:
+    return options([("baru", _("Baru")), ("diproses", _("Diproses")), ("selesai", _("Selesai"))])
 
 
 @bp.route("/pengaduan-masuk")
@@ -32,6 +36,7 @@ def detail(complaint_id: int):
     if item is None:
         abort(404)
     form = ComplaintResponseForm(data={"status": item["status"], "response": item["response"]})
+    form.status.choices = _status_choices()
     if request.method == "GET" and (item["name"] or item["contact"]):
         # The complainant's name and contact are personal data: each view is on the record.
         audit.record(
@@ -45,6 +50,7 @@ def detail(complaint_id: int):
         if not g.user.has(R.DESK):
             abort(403)
         form = ComplaintResponseForm()
+        form.status.choices = _status_choices()
         if form.validate_on_submit():
             complaints.respond(get_db(), item["id"], form.status.data, form.response.data or "", g.user.id)
             flash(_("Jawaban tersimpan."), "success")
