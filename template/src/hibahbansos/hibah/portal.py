@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 from flask_babel import lazy_gettext as _l
 
-from hibahbansos.hibah.workflow import RECIPIENT_STATES, STATES
+from hibahbansos.hibah.workflow import STATES
 
 LPJ_STATUS: dict[str, Any] = {
     "not_due": _l("Belum jatuh tempo"),
@@ -72,9 +72,6 @@ class Page:
     prev_before: int | None
 
 
-_RECIPIENT_MARKS = ", ".join("?" * len(RECIPIENT_STATES))
-
-
 def _filters(year: int, opd: str | None, programme: str | None, q: str | None) -> tuple[str, list[Any]]:
     clauses = ["p.budget_year = ?", "p.is_recipient = 1"]
     params: list[Any] = [year]
@@ -91,6 +88,26 @@ def _filters(year: int, opd: str | None, programme: str | None, q: str | None) -
     return " AND ".join(clauses), params
 
 
+# Counting a year's recipients is the dearest part of the page and the same for every page of
+# a filter. Each worker process remembers counts until the data changes; every change to
+# proposals or organisations appends to the audit chain, so its last id is the data version.
+_counts: dict[tuple, tuple[int, int]] = {}
+_COUNTS_MAX = 512
+
+
+def _count(db: sqlite_utils.Database, where: str, params: list[Any]) -> int:
+    version = db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
+    key = (where, tuple(params))
+    hit = _counts.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    total = db.execute(f"SELECT COUNT(*) FROM proposals p WHERE {where}", params).fetchone()[0]
+    if len(_counts) >= _COUNTS_MAX:
+        _counts.clear()
+    _counts[key] = (version, total)
+    return total
+
+
 def recipients(
     db: sqlite_utils.Database,
     year: int,
@@ -105,7 +122,7 @@ def recipients(
 ) -> Page:
     """One page of a year's recipients, newest first (keyset: `after`/`before` a proposal id)."""
     where, params = _filters(year, opd, programme, q)
-    total = db.execute(f"SELECT COUNT(*) FROM proposals p WHERE {where}", params).fetchone()[0]
+    total = _count(db, where, params)
     sql = (
         "SELECT p.id, p.tracking_no, o.name, o.kind, o.district_name, p.programme_code, p.opd_code, p.title,"
         " p.requested_amount, p.approved_amount, p.disbursed_amount, p.state, p.lpj_due_date"
@@ -141,7 +158,6 @@ def recipients(
                 "approved": appr,
                 "disbursed": disb,
                 "state": state,
-                "state_label": STATES[state].label,
                 "lpj_status": status,
                 "lpj_label": LPJ_STATUS[status],
                 "lpj_due": due,

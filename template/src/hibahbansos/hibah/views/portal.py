@@ -72,14 +72,15 @@ def recipients():
     )
     years = sorted(set(portal.years(get_db())) | {region.budget_year}, reverse=True)
     filters = {"tahun": year, "opd": opd or "", "program": programme or "", "cari": q}
-    return render_template(
-        "hibah/portal/recipients.html",
-        page=page,
-        year=year,
-        years=years,
-        filters=filters,
-        programmes={p["code"]: p for p in region.hibah_programmes},
-    )
+    # Everything a row shows, resolved once per page rather than once per row.
+    programme_names = {p["code"]: p["name"] for p in region.hibah_programmes}
+    opd_names = {o["code"]: o["short"] for o in region.opd}
+    lpj_labels = {key: str(label) for key, label in portal.LPJ_STATUS.items()}
+    for row in page.rows:
+        row["programme_name"] = programme_names.get(row["programme_code"], row["programme_code"])
+        row["opd_name"] = opd_names.get(row["opd_code"], row["opd_code"])
+        row["lpj_label"] = lpj_labels[row["lpj_status"]]
+    return render_template("hibah/portal/recipients.html", page=page, year=year, years=years, filters=filters)
 
 
 @bp.route("/statistik")
