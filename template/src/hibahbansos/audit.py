@@ -74,7 +74,7 @@ def record(
         last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         row = {
             "id": (last[0] + 1) if last else 1,
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
             "actor_id": actor_id,
             "actor": actor or "public",
             "action": action,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import format_date
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 from werkzeug.exceptions import HTTPException
 
 from hibahbansos import __version__
 
 
-def rupiah(amount: float | None) -> str:
+def rupiah(amount: int | float | None) -> str:
     """Rp1.250.000 (Indonesian thousands separator; no decimals)."""
     if amount is None:
         return "–"
