@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import yaml
-from conftest import HOME
 
 from hibahbansos import __version__, db
+from conftest import HOME
 
 
 def test_healthz_reports_versions_region_and_database(client):
