@@ -37,7 +37,9 @@ SLUGS = sorted(p.stem for p in REGIONS.glob("*.yml"))
 
 def git(repo: Path, *args: str) -> str:
     """Run git in repo and return its stdout; fails the test on error."""
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY})
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env={**os.environ, **GIT_IDENTITY}
+    )
     assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr}"
     return proc.stdout
 
@@ -131,7 +133,11 @@ def hibahbansos(instance: Path, data: Path, *args: str, input: str | None = None
     """Run the instance's `hibahbansos` CLI (from its own source)."""
     return subprocess.run(
         [sys.executable, "-m", "hibahbansos.cli", *args],
-        capture_output=True, text=True, env=instance_env(instance, data), cwd=instance, input=input,
+        capture_output=True,
+        text=True,
+        env=instance_env(instance, data),
+        cwd=instance,
+        input=input,
     )
 
 
@@ -158,7 +164,10 @@ def start_server(instance: Path, data: Path, seed: bool = False) -> Server:
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 - closed by stop_server
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "hibahbansos.wsgi:app"],
-        env=instance_env(instance, data), cwd=instance, stdout=log, stderr=subprocess.STDOUT,
+        env=instance_env(instance, data),
+        cwd=instance,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     proc.log = log  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"

@@ -39,8 +39,18 @@ class ChainProblem:
 
 def _digest(key: bytes, row: dict[str, Any], prev_hash: str) -> str:
     payload = json.dumps(
-        [row["id"], row["at"], row["actor_id"], row["actor"], row["action"],
-         row["subject_type"], row["subject_id"], row["detail"], row["ip"], prev_hash],
+        [
+            row["id"],
+            row["at"],
+            row["actor_id"],
+            row["actor"],
+            row["action"],
+            row["subject_type"],
+            row["subject_id"],
+            row["detail"],
+            row["ip"],
+            prev_hash,
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -74,7 +84,7 @@ def record(
         last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         row = {
             "id": (last[0] + 1) if last else 1,
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             "actor_id": actor_id,
             "actor": actor or "public",
             "action": action,
@@ -120,7 +130,9 @@ def verify(db: sqlite_utils.Database, key: str) -> tuple[int, list[ChainProblem]
         if row["id"] != expected_id:
             problems.append(ChainProblem(row["id"], f"expected row {expected_id} here: rows were deleted or inserted"))
         if row["prev_hash"] != prev_hash:
-            problems.append(ChainProblem(row["id"], "does not link to the row before it: a row was inserted, deleted or edited"))
+            problems.append(
+                ChainProblem(row["id"], "does not link to the row before it: a row was inserted, deleted or edited")
+            )
         if not hmac.compare_digest(_digest(key_bytes, row, row["prev_hash"]), row["hash"] or ""):
             problems.append(ChainProblem(row["id"], "content does not match its hash: the row was edited"))
         prev_hash, expected_id = row["hash"], row["id"] + 1
@@ -134,6 +146,9 @@ def verify(db: sqlite_utils.Database, key: str) -> tuple[int, list[ChainProblem]
             problems.append(ChainProblem(None, "the chain head was edited"))
         elif (head[0], head[1]) != (last_id, last_hash):
             problems.append(
-                ChainProblem(None, f"the chain should end at row {head[0]} but ends at row {last_id}: rows were removed from the end or added")
+                ChainProblem(
+                    None,
+                    f"the chain should end at row {head[0]} but ends at row {last_id}: rows were removed from the end or added",
+                )
             )
     return count, problems

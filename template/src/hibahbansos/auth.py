@@ -43,7 +43,7 @@ class LoginForm(FlaskForm):
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def load_user() -> None:

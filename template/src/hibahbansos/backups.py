@@ -20,7 +20,7 @@ def backup_database(database: Path, target: Path | None, folder: Path) -> Path:
     if not database.is_file():
         raise HibahBansosError(f"no database at {database}; run `hibahbansos migrate` first")
     if target is None:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = folder / f"hibahbansos-{stamp}.db"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")

@@ -34,9 +34,7 @@ def find_home() -> Path:
     for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
         if (candidate / REGION_FILE).is_file():
             return candidate
-    raise ConfigError(
-        f"no {REGION_FILE} here; run from the instance folder or set HIBAHBANSOS_HOME to it"
-    )
+    raise ConfigError(f"no {REGION_FILE} here; run from the instance folder or set HIBAHBANSOS_HOME to it")
 
 
 def data_dir(home: Path) -> Path:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from hibahbansos import __version__
 
 
-def rupiah(amount: int | float | None) -> str:
+def rupiah(amount: float | None) -> str:
     """Rp1.250.000 (Indonesian thousands separator; no decimals)."""
     if amount is None:
         return "–"
-    return "Rp" + f"{int(round(amount)):,}".replace(",", ".")
+    return "Rp" + f"{round(amount):,}".replace(",", ".")
 
 
 def tanggal(value: str | dt.date | dt.datetime | None) -> str:
@@ -76,6 +77,8 @@ def init_app(app: Flask) -> None:
         # Logged with its traceback (no local variables); the page shows nothing of it.
         current_app.logger.exception("unhandled %s", type(exc).__name__)
         return render_template(
-            "errors/error.html", code=500, title=_("Terjadi kesalahan"),
+            "errors/error.html",
+            code=500,
+            title=_("Terjadi kesalahan"),
             message=_("Terjadi kesalahan tak terduga dan sudah dicatat. Silakan coba lagi."),
         ), 500

@@ -109,7 +109,7 @@ def store(
         "media_type": media_type,
         "original_name": _safe_name(original_name),
         "uploaded_by": uploaded_by,
-        "uploaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     try:
         with transaction(db):
