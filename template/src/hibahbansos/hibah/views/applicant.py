@@ -15,6 +15,7 @@ from hibahbansos.errors import InvalidInput, NotAllowed
 from hibahbansos.hibah import organisations, proposals, rules
 from hibahbansos.hibah.forms import OrganisationForm, ProposalForm, RabForm, UploadForm, options
 from hibahbansos.hibah.workflow import for_region
+from hibahbansos.templating import rupiah
 
 bp = Blueprint("hibah_applicant", __name__)
 
@@ -302,9 +303,7 @@ def edit_rab(proposal_id: int):
         except NotAllowed as exc:
             flash(str(exc), "error")
         else:
-            flash(
-                _("RAB tersimpan. Jumlah yang diusulkan: %(total)s.", total=f"Rp{total:,}".replace(",", ".")), "success"
-            )
+            flash(_("RAB tersimpan. Jumlah yang diusulkan: %(total)s.", total=rupiah(total)), "success")
             return redirect(url_for("hibah_applicant.documents", proposal_id=p.id))
     return render_template("hibah/applicant/rab.html", form=form, p=p), 400 if form.errors else 200
 
