@@ -119,3 +119,23 @@ def test_work_queue_shows_ageing(world, client, login):
     row = next(tr for tr in soup.select("table.queue tbody tr") if f"/usulan/{p.id}" in str(tr))
     assert "age-alert" in row["class"]
     assert proposals.get(world.conn, p.id).state == "submitted"
+
+
+def test_recipient_count_follows_new_approvals(world, client):
+    world.proposal("approved")
+    assert "1 penerima ditemukan" in _soup(client.get("/penerima")).get_text(" ", strip=True)
+    world.proposal("approved")
+    assert "2 penerima ditemukan" in _soup(client.get("/penerima")).get_text(" ", strip=True)
+
+
+def test_portal_and_staff_pages_in_english(world, client, login):
+    p = world.proposal("disbursed")
+    client.post("/bahasa/en", data={"next": "/"})
+    text = _soup(client.get("/penerima")).get_text(" ", strip=True)
+    assert "Grant recipients of budget year" in text
+    assert "Not due yet" in text
+    login("desk")
+    client.post("/bahasa/en", data={"next": "/"})
+    page = _soup(client.get(f"/usulan/{p.id}")).get_text(" ", strip=True)
+    assert "Amount trail" in page and "Disbursed" in page
+    assert "Jejak nilai" not in page
