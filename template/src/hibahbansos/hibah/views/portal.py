@@ -21,6 +21,12 @@ from hibahbansos.templating import rupiah
 bp = Blueprint("hibah_portal", __name__)
 
 
+@bp.context_processor
+def _announcement() -> dict:
+    """The administrator's notice, shown under the portal menu (one key lookup)."""
+    return {"announcement": settings.get(get_db(), "announcement")}
+
+
 def _year() -> int:
     region = current_region()
     try:
