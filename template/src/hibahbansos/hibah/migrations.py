@@ -119,7 +119,7 @@ def m002_proposals(db: sqlite_utils.Database) -> None:
     # Work queues: by state, oldest first; reviewers by OPD.
     db.execute("CREATE INDEX proposals_state ON proposals (state, state_changed_at)")
     db.execute("CREATE INDEX proposals_opd_state ON proposals (opd_code, state, state_changed_at)")
-    db.execute("CREATE INDEX proposals_org ON proposals (organisation_id, budget_year)")
+    db.execute("CREATE INDEX proposals_org ON proposals (organisation_id, budget_year, is_recipient)")
     db.execute("CREATE INDEX proposals_applicant ON proposals (applicant_id)")
     # The public recipient list: keyset pagination on id inside a year, with the usual filters.
     db.execute("CREATE INDEX proposals_public ON proposals (budget_year, is_recipient, id)")

@@ -65,14 +65,45 @@ def fts_query(text: str) -> str | None:
 
 
 @dataclass
+class Recipient:
+    """One row of the public recipient list (a class, not a dict: templates read it by attribute)."""
+
+    id: int
+    tracking_no: str
+    organisation: str
+    kind: str
+    district: str
+    programme_code: str
+    opd_code: str
+    title: str
+    requested: int
+    approved: int | None
+    disbursed: int
+    state: str
+    lpj_status: str
+    lpj_label: Any
+    lpj_due: str | None
+    programme_name: str = ""
+    opd_name: str = ""
+
+
+@dataclass
 class Page:
-    rows: list[dict[str, Any]]
+    rows: list[Recipient]
     total: int
     next_after: int | None
     prev_before: int | None
 
 
-def _filters(year: int, opd: str | None, programme: str | None, q: str | None) -> tuple[str, list[Any]]:
+def _filters(
+    year: int, opd: str | None, programme: str | None, q: str | None, counting: bool = False
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of a recipient query and its parameters.
+
+    With a name search, listing walks the year's recipients newest first and checks each
+    organisation against the (small) set of matches (the unary + keeps SQLite from starting at
+    the organisations); counting starts at the matching organisations instead.
+    """
     clauses = ["p.budget_year = ?", "p.is_recipient = 1"]
     params: list[Any] = [year]
     if opd:
@@ -83,7 +114,8 @@ def _filters(year: int, opd: str | None, programme: str | None, q: str | None) -
         params.append(programme)
     match = fts_query(q or "")
     if match:
-        clauses.append("p.organisation_id IN (SELECT rowid FROM organisations_fts WHERE organisations_fts MATCH ?)")
+        column = "p.organisation_id" if counting else "+p.organisation_id"
+        clauses.append(f"{column} IN (SELECT rowid FROM organisations_fts WHERE organisations_fts MATCH ?)")
         params.append(match)
     return " AND ".join(clauses), params
 
@@ -122,7 +154,7 @@ def recipients(
 ) -> Page:
     """One page of a year's recipients, newest first (keyset: `after`/`before` a proposal id)."""
     where, params = _filters(year, opd, programme, q)
-    total = _count(db, where, params)
+    total = _count(db, *_filters(year, opd, programme, q, counting=True))
     sql = (
         "SELECT p.id, p.tracking_no, o.name, o.kind, o.district_name, p.programme_code, p.opd_code, p.title,"
         " p.requested_amount, p.approved_amount, p.disbursed_amount, p.state, p.lpj_due_date"
@@ -145,29 +177,29 @@ def recipients(
     for pid, no, name, kind, district, prog, opd_code, title, req, appr, disb, state, due in rows:
         status = lpj_status(state, due, today)
         out.append(
-            {
-                "id": pid,
-                "tracking_no": no,
-                "organisation": name,
-                "kind": kind,
-                "district": district,
-                "programme_code": prog,
-                "opd_code": opd_code,
-                "title": title,
-                "requested": req,
-                "approved": appr,
-                "disbursed": disb,
-                "state": state,
-                "lpj_status": status,
-                "lpj_label": LPJ_STATUS[status],
-                "lpj_due": due,
-            }
+            Recipient(
+                id=pid,
+                tracking_no=no,
+                organisation=name,
+                kind=kind,
+                district=district,
+                programme_code=prog,
+                opd_code=opd_code,
+                title=title,
+                requested=req,
+                approved=appr,
+                disbursed=disb,
+                state=state,
+                lpj_status=status,
+                lpj_label=LPJ_STATUS[status],
+                lpj_due=due,
+            )
         )
     return Page(
         rows=out,
         total=total,
-        next_after=out[-1]["id"] if out and has_more_older else None,
-        prev_before=out[0]["id"] if out and has_more_newer else None,
+        next_after=out[-1].id if out and has_more_older else None,
+        prev_before=out[0].id if out and has_more_newer else None,
     )
 
 

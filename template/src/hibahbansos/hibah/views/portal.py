@@ -83,9 +83,9 @@ def recipients():
     opd_names = {o["code"]: o["short"] for o in region.opd}
     lpj_labels = {key: str(label) for key, label in portal.LPJ_STATUS.items()}
     for row in page.rows:
-        row["programme_name"] = programme_names.get(row["programme_code"], row["programme_code"])
-        row["opd_name"] = opd_names.get(row["opd_code"], row["opd_code"])
-        row["lpj_label"] = lpj_labels[row["lpj_status"]]
+        row.programme_name = programme_names.get(row.programme_code, row.programme_code)
+        row.opd_name = opd_names.get(row.opd_code, row.opd_code)
+        row.lpj_label = lpj_labels[row.lpj_status]
     return render_template("hibah/portal/recipients.html", page=page, year=year, years=years, filters=filters)
 
 
