@@ -296,8 +296,10 @@ def main() -> int:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
             log.close()
-    print(f"client: {client}, {args.connections} connections, {args.rounds} alternating rounds of "
-          f"{args.seconds / args.rounds:.0f} s per endpoint, gunicorn 2 workers, {args.proposals} proposals")
+    print(
+        f"client: {client}, {args.connections} connections, {args.rounds} alternating rounds of "
+        f"{args.seconds / args.rounds:.0f} s per endpoint, gunicorn 2 workers, {args.proposals} proposals"
+    )
     print(f"{'endpoint':<12} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}   (medians of the rounds)")
     for name, runs in rounds.items():
         rps, p50, p95 = (statistics.median(r[i] for r in runs) for i in range(3))

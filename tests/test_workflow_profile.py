@@ -6,7 +6,6 @@ import sys
 import typing
 
 from conftest import ROOT
-
 from kit import profile
 
 sys.path.insert(0, str(ROOT / "template" / "src"))

@@ -13,8 +13,9 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT
 from playwright import sync_api as playwright
+
+from conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
