@@ -139,3 +139,12 @@ def test_portal_and_staff_pages_in_english(world, client, login):
     page = _soup(client.get(f"/usulan/{p.id}")).get_text(" ", strip=True)
     assert "Amount trail" in page and "Disbursed" in page
     assert "Jejak nilai" not in page
+
+
+def test_one_address_may_file_only_a_few_complaints_an_hour(client):
+    data = {"subject": "Pungutan", "message": "Ada pungutan liar saat pencairan."}
+    for _ in range(5):
+        assert client.post("/pengaduan", data=data).status_code == 200
+    res = client.post("/pengaduan", data=data)
+    assert res.status_code == 429
+    assert "Terlalu banyak pengaduan dari alamat ini" in _soup(res).select_one("#message-error").get_text()

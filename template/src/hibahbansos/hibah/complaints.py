@@ -16,6 +16,19 @@ from hibahbansos.db import transaction
 from hibahbansos.hibah.proposals import new_tracking_number
 
 STATUSES = ("baru", "diproses", "selesai")
+# Anyone may complain without an account, so one address may file only a few per hour.
+MAX_PER_HOUR = 5
+
+
+def too_many(db: sqlite_utils.Database, ip: str | None) -> bool:
+    """True when `ip` filed MAX_PER_HOUR complaints in the last hour (read from the audit chain)."""
+    if not ip:
+        return False
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="microseconds")
+    filed = db.execute(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'hibah.complaint.create' AND ip = ? AND at >= ?", [ip, since]
+    ).fetchone()[0]
+    return filed >= MAX_PER_HOUR
 
 
 def _now() -> str:

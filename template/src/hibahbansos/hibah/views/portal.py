@@ -142,6 +142,9 @@ def regulations():
 @bp.route("/pengaduan", methods=["GET", "POST"])
 def complaint():
     form = ComplaintForm()
+    if form.validate_on_submit() and complaints.too_many(get_db(), request.remote_addr):
+        form.message.errors.append(_("Terlalu banyak pengaduan dari alamat ini; coba lagi dalam satu jam."))
+        return render_template("hibah/portal/complaint.html", form=form), 429
     if form.validate_on_submit():
         number = complaints.create(
             get_db(),
