@@ -73,3 +73,13 @@ def test_an_unreachable_smtp_server_keeps_the_message_and_its_error(world):
     assert sent == 0 and failed >= 1
     row = world.conn.execute("SELECT sent_at, attempts, last_error FROM outbox ORDER BY id DESC LIMIT 1").fetchone()
     assert row == (None, 1, "ConnectionRefusedError")
+
+
+def test_outbox_send_without_smtp_says_so(world, cli_env):
+    from hibahbansos.cli import main
+
+    if world.region.data.get("email", {}).get("smtp_host"):
+        return  # this region has a server; the delivery test above covers it
+    res = cli_env.invoke(main, ["outbox", "send"])
+    assert res.exit_code == 1
+    assert "Error: no SMTP server in the profile (email.smtp_host); messages stay in the outbox" in res.output
