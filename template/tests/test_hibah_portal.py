@@ -148,3 +148,15 @@ def test_one_address_may_file_only_a_few_complaints_an_hour(client):
     res = client.post("/pengaduan", data=data)
     assert res.status_code == 429
     assert "Terlalu banyak pengaduan dari alamat ini" in _soup(res).select_one("#message-error").get_text()
+
+
+def test_finance_queue_holds_only_grants_with_money_still_to_pay(world):
+    from hibahbansos.hibah import proposals as P
+
+    unpaid = world.proposal("nphd_signed", amount=10_000_000)
+    part = world.act(world.proposal("nphd_signed", amount=10_000_000), "disburse", amount=4_000_000)
+    paid = world.proposal("disbursed", amount=10_000_000)
+    with world.app.app_context():
+        queue = {i["id"] for i in P.work_queue(world.conn, world.users["finance"], world.wf, world.region.today())}
+    assert unpaid.id in queue and part.id in queue
+    assert paid.id not in queue

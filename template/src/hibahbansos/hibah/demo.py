@@ -486,11 +486,24 @@ class _Seeder:
             )
         return proposals.perform(self.db, self.region, user, p.id, action, data, now=when)
 
-    def advance(self, pid: int, owner, target: str, start: dt.datetime, max_days: int) -> str:
-        """Walk the happy path until `target` (or a refusal), spacing steps over the days since `start`."""
+    def steps_to(self, target: str) -> int:
+        """How many happy-path steps lead from a draft to `target`."""
+        state, n = "draft", 0
+        for action in HAPPY:
+            t = self.wf.get(action)
+            if state == target:
+                break
+            if t is not None and state in t.sources:
+                state, n = t.target, n + 1
+        return n
+
+    def advance(
+        self, pid: int, owner, target: str, start: dt.datetime, max_days: int, finish: dt.datetime | None = None
+    ) -> str:
+        """Walk the happy path until `target` (or a refusal), steps spaced from `start`, none after `finish`."""
         p = proposals.get(self.db, pid)
         when = start
-        limit = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        limit = min(finish or dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
         plan = [a for a in HAPPY if self.wf.get(a) is not None]
         while p.state != target:
             fully_paid = p.disbursed_amount >= (p.approved_amount or 0)
@@ -539,7 +552,7 @@ def seed(db: sqlite_utils.Database) -> list[str]:
     plan: list[tuple[int, str]] = []  # (year, target state)
     for target, how_many in SPREAD.items():
         plan += [(region.budget_year, target)] * how_many
-    plan += [(region.budget_year - 1, rng.choice(("closed", "closed", "lpj_verified", "disbursed"))) for _ in range(45)]
+    plan += [(region.budget_year - 1, rng.choice(("closed", "closed", "closed", "disbursed"))) for _ in range(45)]
     plan += [(region.budget_year - 2, rng.choice(("closed", "closed", "closed", "disbursed"))) for _ in range(35)]
     for n, (year, target) in enumerate(plan, start=1):
         programme = rng.choice(programmes)
@@ -547,8 +560,17 @@ def seed(db: sqlite_utils.Database) -> list[str]:
         with transaction(db):
             owner = demo_owner if (demo_owner is not None and n <= 3) else s.applicant(s.person(), n)
             org_id = s.organisation(owner, kind, min_age)
-            days_back = {region.budget_year: 240, region.budget_year - 1: 600, region.budget_year - 2: 900}[year]
-            start = now - dt.timedelta(days=rng.randint(days_back // 2, days_back))
+            # This year's proposals started within the last months, so the work queues show a
+            # mix of fresh and ageing items; earlier years' grants ran their whole course.
+            finish = None
+            if year == region.budget_year:
+                # Mostly fresh, some waiting two weeks or more, a few over a month: queues that age.
+                waited = rng.choice((rng.randint(0, 13),) * 5 + (rng.randint(14, 29),) * 3 + (rng.randint(30, 60),) * 2)
+                finish = now - dt.timedelta(days=waited, hours=rng.randint(1, 8))
+                start = finish - dt.timedelta(days=3 * max(s.steps_to(target), 1))
+            else:
+                span = (420, 600) if year == region.budget_year - 1 else (700, 900)
+                start = now - dt.timedelta(days=rng.randint(*span))
             pid = s.proposal(owner, org_id, programme, kind, year, start)
             if target == "withdrawn":
                 s.advance(pid, owner, "submitted", start, 10)
@@ -570,7 +592,7 @@ def seed(db: sqlite_utils.Database) -> list[str]:
                 state = "draft"
             elif target in s.wf.used_states:
                 max_days = 6 if year == region.budget_year else 30
-                state = s.advance(pid, owner, target, start, max_days)
+                state = s.advance(pid, owner, target, start, max_days, finish)
             else:
                 state = s.advance(pid, owner, "tapd", start, 6)
         counts[state] = counts.get(state, 0) + 1

@@ -695,6 +695,9 @@ def work_queue(db: sqlite_utils.Database, user, wf: Workflow, today: dt.date, li
             " WHERE p.state = ?"
         )
         params: list[Any] = [state]
+        if [t.action for t in steps] == ["disburse"] and state == "disbursed":
+            # A further tranche is work only while part of the grant is still unpaid.
+            sql += " AND p.disbursed_amount < p.approved_amount"
         if not unscoped:
             opd = user.roles.get(R.OPD_REVIEWER)
             if not opd:
