@@ -121,3 +121,16 @@ def test_a_row_deleted_from_the_end_is_caught(world, cli_env):
     res = _verify(cli_env)
     assert res.exit_code == 1
     assert f"the chain should end at row {last} but ends at row {last - 1}" in res.output
+
+
+def test_the_inspector_reads_the_log_and_sees_a_broken_chain(world, client, login):
+    p = world.proposal("submitted")
+    login("inspector")
+    page = client.get(f"/log-audit?subjek=proposal:{p.id}").get_data(as_text=True)
+    assert "Rantai audit utuh" in page
+    assert "hibah.transition" in page and "to=submitted" in page
+    with _raw(world) as raw:
+        raw.execute("UPDATE audit_log SET actor = 'orang-lain' WHERE id = 2")
+    page = client.get("/log-audit").get_data(as_text=True)
+    assert "Rantai audit rusak: 1 masalah." in page
+    assert "row 2: content does not match its hash: the row was edited" in page

@@ -55,6 +55,7 @@ PAGES = {
     "/rekap/dnc-pbh.csv?opd={opd}": {"desk", "reviewer", "consideration", "tapd", "head", "inspector"},
     "/rekap/dnc-pbh.xlsx?opd={opd}": {"desk", "reviewer", "consideration", "tapd", "head", "inspector"},
     "/pengaduan-masuk": {"desk", "inspector"},
+    "/log-audit": {"inspector", "admin"},
     "/admin/pengguna": {"admin"},
     "/admin/pengaturan": {"admin"},
     "/admin/kotak-keluar": {"admin"},

@@ -28,6 +28,7 @@ def nav_entries() -> list[tuple[str, object, frozenset[str] | None]]:
         ("hibah_lpj.dashboard", _l("LPJ"), frozenset(LPJ_WATCHERS)),
         ("hibah_recap.index", _l("Rekap"), frozenset(RECAP_USERS)),
         ("hibah_complaints.index", _l("Pengaduan masuk"), frozenset({R.DESK, R.INSPECTOR})),
+        ("hibah_audit.index", _l("Log audit"), frozenset({R.INSPECTOR, R.ADMIN})),
         ("hibah_admin.users_index", _l("Administrasi"), frozenset({R.ADMIN})),
     ]
 
@@ -35,9 +36,20 @@ def nav_entries() -> list[tuple[str, object, frozenset[str] | None]]:
 def register(app: Flask) -> None:
     """Register the hibah blueprints and menu entries on an app."""
     from hibahbansos import templating
-    from hibahbansos.hibah.views import account, admin, applicant, complaints, lpj, portal, proposals, queue, recap
+    from hibahbansos.hibah.views import (
+        account,
+        admin,
+        applicant,
+        audit,
+        complaints,
+        lpj,
+        portal,
+        proposals,
+        queue,
+        recap,
+    )
 
-    for module in (portal, account, applicant, proposals, queue, lpj, recap, complaints, admin):
+    for module in (portal, account, applicant, proposals, queue, lpj, recap, complaints, audit, admin):
         app.register_blueprint(module.bp)
     known = {endpoint for endpoint, _label, _roles in templating.NAV}
     templating.NAV.extend(entry for entry in nav_entries() if entry[0] not in known)
