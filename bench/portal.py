@@ -138,11 +138,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def recipient_urls(profile: dict, count: int, rng: random.Random) -> list[str]:
-    """Filtered, paginated recipient pages as the public opens them."""
+def recipient_urls(profile: dict, count: int, rng: random.Random, distinct: int = 200) -> list[str]:
+    """`distinct` filtered, paginated recipient pages as the public opens them."""
     year = profile["budget_year"]
     urls = []
-    for _ in range(200):
+    for _ in range(distinct):
         prog = rng.choice(profile["programmes"]["hibah"])
         params = [f"tahun={year}"]
         kind = rng.random()
@@ -202,6 +202,14 @@ def load_python(base: str, paths: list[str], seconds: float, connections: int) -
 WRK_SCRIPT = """
 local paths = {%s}
 local i = 0
+local counter = 0
+setup = function(thread)
+  counter = counter + 1
+  thread:set("offset", counter * 7919)
+end
+init = function(args)
+  i = offset or 0  -- each thread starts elsewhere in the list, so they do not repeat each other
+end
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i %% #paths) + 1])
@@ -235,6 +243,12 @@ def main() -> int:
     parser.add_argument("--proposals", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=15, help="load time per endpoint, split into the rounds")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--urls",
+        type=int,
+        default=200,
+        help="distinct recipient URLs to rotate through; many (e.g. 20000) defeat the page cache",
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args()
@@ -277,7 +291,7 @@ def main() -> int:
                             "gunicorn did not start: " + (tmp / "gunicorn.log").read_text()[-2000:]
                         ) from None
                     time.sleep(0.2)
-            urls = recipient_urls(profile, args.proposals, rng)
+            urls = recipient_urls(profile, args.proposals, rng, args.urls)
             for url in urls[:20]:  # warm up both workers' caches
                 urllib.request.urlopen(base + url, timeout=30).read()
             # Alternate short rounds of both endpoints, so that a change in the machine's load

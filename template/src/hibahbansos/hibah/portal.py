@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,24 +120,50 @@ def _filters(
     return " AND ".join(clauses), params
 
 
-# Counting a year's recipients is the dearest part of the page and the same for every page of
-# a filter. Each worker process remembers counts until the data changes; every change to
-# proposals or organisations appends to the audit chain, so its last id is the data version.
-_counts: dict[tuple, tuple[int, int]] = {}
-_COUNTS_MAX = 512
+def data_version(db: sqlite_utils.Database) -> int:
+    """A number that grows with every change to proposals, organisations or settings.
+
+    Every such change appends to the audit chain in the same transaction, so the chain's last
+    id serves as the version of the public data (one primary-key lookup).
+    """
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
 
 
-def _count(db: sqlite_utils.Database, where: str, params: list[Any]) -> int:
-    version = db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
-    key = (where, tuple(params))
-    hit = _counts.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    total = db.execute(f"SELECT COUNT(*) FROM proposals p WHERE {where}", params).fetchone()[0]
-    if len(_counts) >= _COUNTS_MAX:
-        _counts.clear()
-    _counts[key] = (version, total)
-    return total
+class VersionedCache:
+    """Values a worker process remembers until the data version changes (public pages only)."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.items: dict[Any, tuple[Any, Any]] = {}
+
+    def get(self, key: Any, version: Any, compute: Callable[[], Any]) -> Any:
+        hit = self.items.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute()
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[key] = (version, value)
+        return value
+
+
+# Counting a year's recipients is the dearest query of the page and the same for every page
+# of a filter.
+_counts = VersionedCache()
+
+
+def _count(db: sqlite_utils.Database, where: str, params: list[Any], version: Any = None) -> int:
+    """COUNT(*) of recipients matching `where`; remembered while `version` (see data_version) holds.
+
+    Without a version (outside the portal views) it is counted afresh.
+    """
+    if version is None:
+        return db.execute(f"SELECT COUNT(*) FROM proposals p WHERE {where}", params).fetchone()[0]
+    return _counts.get(
+        (where, tuple(params)),
+        version,
+        lambda: db.execute(f"SELECT COUNT(*) FROM proposals p WHERE {where}", params).fetchone()[0],
+    )
 
 
 def recipients(
@@ -151,10 +177,11 @@ def recipients(
     after: int | None = None,
     before: int | None = None,
     per_page: int = 25,
+    version: Any = None,
 ) -> Page:
     """One page of a year's recipients, newest first (keyset: `after`/`before` a proposal id)."""
     where, params = _filters(year, opd, programme, q)
-    total = _count(db, *_filters(year, opd, programme, q, counting=True))
+    total = _count(db, *_filters(year, opd, programme, q, counting=True), version=version)
     sql = (
         "SELECT p.id, p.tracking_no, o.name, o.kind, o.district_name, p.programme_code, p.opd_code, p.title,"
         " p.requested_amount, p.approved_amount, p.disbursed_amount, p.state, p.lpj_due_date"

@@ -9,22 +9,34 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, flash, g, render_template, request, stream_with_context
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from hibahbansos import current_region
 from hibahbansos.db import connect, get_db
 from hibahbansos.hibah import charts, complaints, portal, proposals, settings
 from hibahbansos.hibah.forms import ComplaintForm
+from hibahbansos.i18n import select_locale
 from hibahbansos.templating import rupiah
 
 bp = Blueprint("hibah_portal", __name__)
 
 
+def _version() -> tuple[str, int]:
+    """This request's version of the public data: the database and its audit chain's length."""
+    if "public_version" not in g:
+        g.public_version = (current_app.config["DATABASE"], portal.data_version(get_db()))
+    return g.public_version
+
+
+_announcements = portal.VersionedCache(size=4)
+
+
 @bp.context_processor
 def _announcement() -> dict:
-    """The administrator's notice, shown under the portal menu (one key lookup)."""
-    return {"announcement": settings.get(get_db(), "announcement")}
+    """The administrator's notice, shown under the portal menu."""
+    return {"announcement": _announcements.get("notice", _version(), lambda: settings.get(get_db(), "announcement"))}
 
 
 def _year() -> int:
@@ -55,6 +67,19 @@ def status():
     return render_template("hibah/portal/status.html", number=number, found=found)
 
 
+# The recipient table does not depend on who is looking: each worker keeps it rendered per
+# filter, page and language until the public data changes (see portal.data_version).
+_tables = portal.VersionedCache(size=256)
+_years = portal.VersionedCache(size=4)
+
+
+def _public_years(version: tuple[str, int]) -> list[int]:
+    region = current_region()
+    return _years.get(
+        "years", version, lambda: sorted(set(portal.years(get_db())) | {region.budget_year}, reverse=True)
+    )
+
+
 @bp.route("/penerima")
 def recipients():
     region = current_region()
@@ -66,27 +91,34 @@ def recipients():
     if programme and programme not in {p["code"] for p in region.hibah_programmes}:
         programme = None
     q = (request.args.get("cari") or "").strip()[:80]
-    page = portal.recipients(
-        get_db(),
-        year,
-        region.today(),
-        opd=opd,
-        programme=programme,
-        q=q,
-        after=_int_arg("setelah"),
-        before=_int_arg("sebelum"),
-    )
-    years = sorted(set(portal.years(get_db())) | {region.budget_year}, reverse=True)
+    after, before = _int_arg("setelah"), _int_arg("sebelum")
     filters = {"tahun": year, "opd": opd or "", "program": programme or "", "cari": q}
-    # Everything a row shows, resolved once per page rather than once per row.
-    programme_names = {p["code"]: p["name"] for p in region.hibah_programmes}
-    opd_names = {o["code"]: o["short"] for o in region.opd}
-    lpj_labels = {key: str(label) for key, label in portal.LPJ_STATUS.items()}
-    for row in page.rows:
-        row.programme_name = programme_names.get(row.programme_code, row.programme_code)
-        row.opd_name = opd_names.get(row.opd_code, row.opd_code)
-        row.lpj_label = lpj_labels[row.lpj_status]
-    return render_template("hibah/portal/recipients.html", page=page, year=year, years=years, filters=filters)
+    db = get_db()
+    version = _version()
+    today = region.today()
+
+    def table() -> Markup:
+        page = portal.recipients(
+            db, year, today, opd=opd, programme=programme, q=q, after=after, before=before, version=version
+        )
+        # Everything a row shows, resolved once per page rather than once per row.
+        programme_names = {p["code"]: p["name"] for p in region.hibah_programmes}
+        opd_names = {o["code"]: o["short"] for o in region.opd}
+        lpj_labels = {key: str(label) for key, label in portal.LPJ_STATUS.items()}
+        for row in page.rows:
+            row.programme_name = programme_names.get(row.programme_code, row.programme_code)
+            row.opd_name = opd_names.get(row.opd_code, row.opd_code)
+            row.lpj_label = lpj_labels[row.lpj_status]
+        return Markup(render_template("hibah/portal/_recipients_table.html", page=page, year=year, filters=filters))
+
+    key = (year, opd, programme, q, after, before, select_locale(), today)
+    return render_template(
+        "hibah/portal/recipients.html",
+        table=_tables.get(key, version, table),
+        year=year,
+        years=_public_years(version),
+        filters=filters,
+    )
 
 
 @bp.route("/statistik")
@@ -118,7 +150,7 @@ def statistics():
         lambda v: f"{int(v)}",
         limit=20,
     )
-    years = sorted(set(portal.years(get_db())) | {region.budget_year}, reverse=True)
+    years = _public_years(_version())
     return render_template(
         "hibah/portal/statistics.html",
         year=year,
@@ -172,7 +204,7 @@ def complaint_status():
 
 @bp.route("/data-terbuka")
 def open_data():
-    years = sorted(set(portal.years(get_db())) | {current_region().budget_year}, reverse=True)
+    years = _public_years(_version())
     return render_template("hibah/portal/open_data.html", years=years, fields=portal.PUBLIC_FIELDS)
 
 
