@@ -312,7 +312,8 @@ def main() -> int:
             log.close()
     print(
         f"client: {client}, {args.connections} connections, {args.rounds} alternating rounds of "
-        f"{args.seconds / args.rounds:.0f} s per endpoint, gunicorn 2 workers, {args.proposals} proposals"
+        f"{args.seconds / args.rounds:.0f} s per endpoint, gunicorn 2 workers, {args.proposals} proposals, "
+        f"{args.urls} distinct recipient URLs"
     )
     print(f"{'endpoint':<12} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}   (medians of the rounds)")
     for name, runs in rounds.items():
