@@ -77,9 +77,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _feature_blueprints() -> list:
     """Feature areas register themselves here, one line each, in menu order."""
-    from hibahbansos import bansos
+    from hibahbansos import bansos, hibah
 
-    return [bansos.register]
+    return [hibah.register, bansos.register]
 
 
 def current_region():

@@ -35,7 +35,10 @@ def demo_accounts(region) -> list[tuple[str, str, dict]]:
         ("pengesah", "Pengesah Bansos Demo", {R.BANSOS_APPROVER: None}),
         ("pemohon", "Pemohon Demo", {R.APPLICANT: None}),
     ]
-    for code in opd[:2]:
+    # Reviewers for the first two OPD and for every OPD that evaluates a hibah programme, so
+    # that every demo proposal has someone to evaluate it.
+    reviewed = dict.fromkeys(opd[:2] + [c for p in region.hibah_programmes for c in p["opd"]])
+    for code in reviewed:
         accounts.append(
             (f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code})
         )
@@ -71,6 +74,7 @@ def seed(db: sqlite_utils.Database, force: bool = False) -> list[str]:
 
 def seeders() -> list:
     """Feature areas add their demo-data functions here: f(db) -> list of report lines."""
-    from hibahbansos.bansos import demo as bansos
+    from hibahbansos.bansos import demo as bansos_demo
+    from hibahbansos.hibah import demo as hibah_demo
 
-    return [bansos.seed]
+    return [hibah_demo.seed, bansos_demo.seed]

@@ -108,8 +108,9 @@ def m003_files(db: sqlite_utils.Database) -> None:
 def migration_sets() -> list[Migrations]:
     """Every migration set, in the order they apply. Feature areas add theirs here."""
     from hibahbansos.bansos.schema import migrations as bansos
+    from hibahbansos.hibah.migrations import hibah
 
-    return [core, bansos]
+    return [core, hibah, bansos]
 
 
 def apply_all(db: sqlite_utils.Database) -> list[str]:
