@@ -2,32 +2,38 @@
 
 The distribution list is signed (or thumb-printed) by each recipient at hand-over, so it has a
 signature column. It shows the NIK masked: the officer checks the visible digits against the
-KTP the recipient brings, and a lost printout does not leak whole NIKs.
+KTP the recipient brings, and a lost printout does not leak whole NIKs. PDFs are drawn with
+reportlab (the library the hibah area uses for the NPHD), XLSX with openpyxl's write-only mode.
 """
 
 from __future__ import annotations
 
 import io
-import unicodedata
+from xml.sax.saxutils import escape
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from hibahbansos import identifiers
 from hibahbansos.bansos.areas import Areas
 
-
-def _latin(text: object) -> str:
-    # The PDF core fonts cover Latin-1 only; names outside it lose their accents, not letters.
-    value = str(text if text is not None else "")
-    try:
-        value.encode("latin-1")
-        return value
-    except UnicodeEncodeError:
-        return unicodedata.normalize("NFKD", value).encode("latin-1", "ignore").decode("latin-1")
+_STYLES = getSampleStyleSheet()
+_STATUS = {"prepared": "disiapkan", "approved": "disahkan", "closed": "ditutup", "cancelled": "dibatalkan"}
+_GRID = TableStyle(
+    [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f3")),
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+)
 
 
 def _rupiah(amount: int | None) -> str:
@@ -38,77 +44,90 @@ def _what(cycle: dict, item: dict) -> str:
     return _rupiah(item["amount"]) if cycle["form"] == "money" else (cycle.get("goods") or "")
 
 
-class _Pdf(FPDF):
-    def __init__(self, heading: str, orientation: str = "L"):
-        super().__init__(orientation=orientation, unit="mm", format="A4")
-        self.heading = heading
-        self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(12, 12, 12)
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 5, _latin(f"{self.heading} - halaman {self.page_no()}/{{nb}}"), align="C")
+def _cell(text: object) -> Paragraph:
+    # A Paragraph wraps long names inside its column; its markup needs escaping.
+    return Paragraph(escape(str(text if text is not None else "")), _STYLES["BodyText"])
 
 
-def _title_block(pdf: _Pdf, region, programme, cycle: dict, title: str) -> None:
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 7, _latin(f"Pemerintah {region.name}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 7, _latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=10)
+def _title_block(region, programme, cycle: dict, title: str) -> list:
     lines = [
         f"Program: {programme.name} ({programme.code}), kode rekening {programme.budget_line}",
         f"Siklus #{cycle['id']}: {cycle['title']} - periode {cycle['period_start']} s.d. {cycle['period_end']}",
         f"Disiapkan oleh {cycle.get('prepared_by_name') or '-'}; disahkan oleh {cycle.get('approved_by_name') or '-'}"
         + (f" pada {cycle['approved_at'][:10]}" if cycle.get("approved_at") else ""),
     ]
-    for line in lines:
-        pdf.cell(0, 5.5, _latin(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
+    return [
+        Paragraph(escape(f"Pemerintah {region.name}"), _STYLES["Heading3"]),
+        Paragraph(escape(title), _STYLES["Heading2"]),
+        *[Paragraph(escape(line), _STYLES["BodyText"]) for line in lines],
+        Spacer(1, 4 * mm),
+    ]
+
+
+def _build(story: list, pagesize, heading: str) -> bytes:
+    buffer = io.BytesIO()
+
+    def footer(canvas, doc) -> None:
+        canvas.setFont("Helvetica", 8)
+        canvas.drawCentredString(pagesize[0] / 2, 8 * mm, f"{heading} - halaman {doc.page}")
+
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=15 * mm,
+        title=heading,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
 
 
 def distribution_list_pdf(region, programme, cycle: dict, items: list[dict], areas: Areas) -> bytes:
-    """The signed hand-over list as PDF bytes."""
-    pdf = _Pdf(f"Daftar penyaluran siklus #{cycle['id']}")
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    _title_block(pdf, region, programme, cycle, "DAFTAR PENYALURAN BANTUAN SOSIAL")
-    widths = (10, 62, 38, 45, 40, 38, 40)
-    head = ("No", "Nama penerima", "NIK", "Desa/Kelurahan", "Kecamatan", "Bantuan", "Tanda tangan / cap jempol")
-
-    def header_row() -> None:
-        pdf.set_font("Helvetica", "B", 9)
-        for w, h in zip(widths, head):
-            pdf.cell(w, 8, _latin(h), border=1, align="C")
-        pdf.ln()
-        pdf.set_font("Helvetica", size=9)
-
-    header_row()
+    """The signed hand-over list as PDF bytes (landscape A4; the header row repeats on every page)."""
+    head = ["No", "Nama penerima", "NIK", "Desa/Kelurahan", "Kecamatan", "Bantuan", "Tanda tangan / cap jempol"]
+    rows = [head]
     for n, item in enumerate(items, start=1):
-        if pdf.will_page_break(12):
-            pdf.add_page()
-            header_row()
-        values = (
-            str(n),
-            item["name"] or "",
-            identifiers.mask_nik(item.get("nik")) if item.get("person_id") else "(kelompok)",
-            areas.village_name(item["village_code"]),
-            areas.district_name(item["district_code"]),
-            _what(cycle, item),
-            "",
+        rows.append(
+            [
+                str(n),
+                _cell(item["name"]),
+                identifiers.mask_nik(item.get("nik")) if item.get("person_id") else "(kelompok)",
+                _cell(areas.village_name(item["village_code"])),
+                _cell(areas.district_name(item["district_code"])),
+                _cell(_what(cycle, item)),
+                "",
+            ]
         )
-        for w, v in zip(widths, values):
-            pdf.cell(w, 12, _latin(v)[:60], border=1)
-        pdf.ln()
-    pdf.ln(8)
-    pdf.set_font("Helvetica", size=10)
-    pdf.cell(130, 6, "Petugas penyalur,", align="C")
-    pdf.cell(0, 6, "Mengetahui,", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(18)
-    pdf.cell(130, 6, "(..............................)", align="C")
-    pdf.cell(0, 6, "(..............................)", align="C")
-    return bytes(pdf.output())
+    table = Table(rows, colWidths=[10 * mm, 54 * mm, 36 * mm, 42 * mm, 38 * mm, 40 * mm, 50 * mm], repeatRows=1)
+    table.setStyle(_GRID)
+    table.setStyle(
+        TableStyle(
+            [
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white]),
+                ("TOPPADDING", (0, 1), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 1), (-1, -1), 8),
+            ]
+        )
+    )
+    signatures = Table(
+        [
+            ["Petugas penyalur,", "Mengetahui,"],
+            ["", ""],
+            ["(..............................)", "(..............................)"],
+        ],
+        colWidths=[130 * mm, 130 * mm],
+        rowHeights=[7 * mm, 18 * mm, 7 * mm],
+    )
+    signatures.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    story = [
+        *_title_block(region, programme, cycle, "DAFTAR PENYALURAN BANTUAN SOSIAL"),
+        table,
+        Spacer(1, 8 * mm),
+        signatures,
+    ]
+    return _build(story, landscape(A4), f"Daftar penyaluran siklus #{cycle['id']}")
 
 
 def distribution_list_xlsx(region, programme, cycle: dict, items: list[dict], areas: Areas) -> bytes:
@@ -165,39 +184,37 @@ def distribution_list_xlsx(region, programme, cycle: dict, items: list[dict], ar
 
 def report_pdf(region, programme, cycle: dict, summary: dict, areas: Areas) -> bytes:
     """The accountability report (laporan pertanggungjawaban) of a cycle as PDF bytes."""
-    pdf = _Pdf(f"Laporan pertanggungjawaban siklus #{cycle['id']}", orientation="P")
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    _title_block(pdf, region, programme, cycle, "LAPORAN PERTANGGUNGJAWABAN PENYALURAN BANSOS")
-    pdf.set_font("Helvetica", size=10)
-    rows = (
-        ("Jumlah penerima", str(summary["recipients"])),
-        ("Nilai yang disahkan", _rupiah(summary["planned"])),
-        ("Sudah menerima", str(summary["received"])),
-        ("Belum menerima", str(summary["not_received"])),
-        ("Nilai yang tersalurkan", _rupiah(summary["received_amount"])),
-        ("Penerimaan dengan foto bukti", str(summary["with_evidence"])),
-        ("Status siklus", cycle["status"]),
+    totals = Table(
+        [
+            ["Jumlah penerima", str(summary["recipients"])],
+            ["Nilai yang disahkan", _rupiah(summary["planned"])],
+            ["Sudah menerima", str(summary["received"])],
+            ["Belum menerima", str(summary["not_received"])],
+            ["Nilai yang tersalurkan", _rupiah(summary["received_amount"])],
+            ["Penerimaan dengan foto bukti", str(summary["with_evidence"])],
+            ["Status siklus", _STATUS.get(cycle["status"], cycle["status"])],
+        ],
+        colWidths=[70 * mm, 60 * mm],
     )
-    for label, value in rows:
-        pdf.cell(70, 7, _latin(label), border=1)
-        pdf.cell(60, 7, _latin(value), border=1, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(5)
-    pdf.set_font("Helvetica", "B", 10)
-    widths = (60, 25, 40, 25, 40)
-    for w, h in zip(widths, ("Kecamatan", "Penerima", "Nilai disahkan", "Diterima", "Nilai tersalurkan")):
-        pdf.cell(w, 7, h, border=1, align="C")
-    pdf.ln()
-    pdf.set_font("Helvetica", size=10)
+    totals.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("ALIGN", (1, 0), (1, -1), "RIGHT")]))
+    rows = [["Kecamatan", "Penerima", "Nilai disahkan", "Diterima", "Nilai tersalurkan"]]
     for d in summary["by_district"]:
-        values = (
-            areas.district_name(d["district_code"]) or "-",
-            str(d["recipients"]),
-            _rupiah(d["planned"]),
-            str(d["received"]),
-            _rupiah(d["received_amount"]),
+        rows.append(
+            [
+                _cell(areas.district_name(d["district_code"]) or "-"),
+                str(d["recipients"]),
+                _rupiah(d["planned"]),
+                str(d["received"]),
+                _rupiah(d["received_amount"]),
+            ]
         )
-        for i, (w, v) in enumerate(zip(widths, values)):
-            pdf.cell(w, 7, _latin(v), border=1, align="L" if i == 0 else "R")
-        pdf.ln()
-    return bytes(pdf.output())
+    districts = Table(rows, colWidths=[60 * mm, 25 * mm, 40 * mm, 25 * mm, 40 * mm], repeatRows=1)
+    districts.setStyle(_GRID)
+    districts.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+    story = [
+        *_title_block(region, programme, cycle, "LAPORAN PERTANGGUNGJAWABAN PENYALURAN BANSOS"),
+        totals,
+        Spacer(1, 6 * mm),
+        districts,
+    ]
+    return _build(story, A4, f"Laporan pertanggungjawaban siklus #{cycle['id']}")
