@@ -289,7 +289,7 @@ def rollback(
     targets = dep.select(ws, [slug], False)
     pw_file = secrets.password_file(vault_password_file)
     dep.prepare(ws, targets, pw_file, build=False, log=_note)
-    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key), extra_vars={"kit_deployed_by": dep.deployer()})
+    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key), extra_vars=dep.stamp_vars())
     _exit_with(dep.run_playbook("rollback.yml", targets, opts), "rollback")
 
 

@@ -333,12 +333,12 @@ def deployer() -> str:
 def deploy_vars(targets: list[Target], canary: int, wave: str, max_fail: int) -> dict:
     """Play-level variables: rolling batches (canary first, then waves) and the failure limit."""
     serial: list[int | str] = [canary, wave] if len(targets) > canary else [len(targets)]
-    return {
-        "kit_serial": serial,
-        "kit_max_fail_percentage": max_fail,
-        "kit_deployed_by": deployer(),
-        "kit_deployed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-    }
+    return {"kit_serial": serial, "kit_max_fail_percentage": max_fail, **stamp_vars()}
+
+
+def stamp_vars() -> dict:
+    """Who acts and when, for the receipt on the server."""
+    return {"kit_deployed_by": deployer(), "kit_deployed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
 
 
 # --- backups ---------------------------------------------------------------------------------

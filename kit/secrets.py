@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,15 @@ def _write(path: Path, values: dict[str, str], pw_file: Path, *, exclusive: bool
         os.replace(partial, path)
 
 
+def admin_password(length: int = 20) -> str:
+    """A random password that meets the app's rule (upper- and lower-case letters and a digit)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if any(c.islower() for c in candidate) and any(c.isupper() for c in candidate) and any(c.isdigit() for c in candidate):
+            return candidate
+
+
 def init(regions: Path, slug: str, pw_file: Path) -> Path:
     """Generate a region's secrets once; raises SecretsError if its vault already exists."""
     path = vault_path(regions, slug)
@@ -141,7 +151,7 @@ def init(regions: Path, slug: str, pw_file: Path) -> Path:
         "vault_secret_key": secrets.token_urlsafe(48),
         "vault_audit_key": secrets.token_urlsafe(48),
         "vault_admin_username": ADMIN_USERNAME,
-        "vault_admin_password": secrets.token_urlsafe(15),
+        "vault_admin_password": admin_password(),
     }
     _write(path, values, pw_file, exclusive=True)
     return path
