@@ -35,8 +35,8 @@ from kit.regions import display_path, load_all
 from kit.workspace import ROOT, Workspace
 
 PLAYBOOKS = ROOT / "playbooks"
-# Profile sections that only the deploy reads; changing them needs no re-render of the instance.
-DEPLOY_ONLY = ("server", "backup")
+# Profile settings that only the deploy reads; changing them needs no re-render of the instance.
+DEPLOY_ONLY = (("server",), ("backup",), ("site", "tls"), ("site", "acme_email"))
 
 
 class DeployError(KitError):
@@ -110,7 +110,14 @@ def _stale_fields(profile: Profile, instance: Path) -> list[str]:
     except (OSError, yaml.YAMLError):
         return ["region.yml (missing or unreadable)"]
     wanted = profile.model_dump(mode="json")
-    keys = (set(wanted) | set(rendered)) - set(DEPLOY_ONLY)
+    for data in (wanted, rendered):
+        for path in DEPLOY_ONLY:
+            parent = data
+            for key in path[:-1]:
+                parent = parent.get(key) if isinstance(parent, dict) else None
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+    keys = set(wanted) | set(rendered)
     return sorted(k for k in keys if wanted.get(k) != rendered.get(k))
 
 
@@ -338,7 +345,10 @@ def deploy_vars(targets: list[Target], canary: int, wave: str, max_fail: int) ->
 
 def stamp_vars() -> dict:
     """Who acts and when, for the receipt on the server."""
-    return {"kit_deployed_by": deployer(), "kit_deployed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
+    return {
+        "kit_deployed_by": deployer(),
+        "kit_deployed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
 
 
 # --- backups ---------------------------------------------------------------------------------

@@ -207,3 +207,28 @@ def served(rendered, tmp_path):
     yield _serve
     for s in servers:
         stop_server(s)
+
+
+# --- real servers for the deploy tests (tests/testhost/) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def testhost_network():
+    """The bridge, apt proxy and DNS the test servers use; fails (never skips) without the host tools."""
+    from testhost import harness
+
+    problem = harness.missing_tools()
+    if problem:
+        pytest.fail(f"cannot boot test servers: {problem}", pytrace=False)
+    harness.network_up()
+    return harness
+
+
+def pytest_sessionfinish(session):
+    # In the xdist controller (or the only process), after every worker is done with the servers.
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.geteuid() != 0:
+        return
+    from testhost import harness
+
+    if Path(f"/tmp/testhost-net{harness.NET}/acng.pid").exists():
+        harness.network_down()
