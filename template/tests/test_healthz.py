@@ -38,3 +38,20 @@ def test_database_is_in_wal_mode(app):
     conn = db.connect(app.config["DATABASE"])
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_production_trusts_the_proxy_and_sets_secure_cookies(tmp_path, monkeypatch):
+    from hibahbansos import create_app
+
+    monkeypatch.setenv("HIBAHBANSOS_ENV", "production")
+    app = create_app({"TESTING": True, "HOME": HOME, "DATA": tmp_path, "SECRET_KEY": "x", "AUDIT_KEY": "y"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+    @app.route("/_ip")
+    def _ip():
+        from flask import request
+
+        return f"{request.remote_addr} {request.scheme}"
+
+    res = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert res.get_data(as_text=True) == "203.0.113.7 https"

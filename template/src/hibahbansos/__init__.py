@@ -7,11 +7,13 @@ The same package runs in every region; what differs lives in the instance's regi
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "0.1.0"
 
@@ -51,7 +53,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = settings.local_secret(data, "HIBAHBANSOS_SECRET_KEY", "secret_key")
     if "AUDIT_KEY" not in test_config:
         app.config["AUDIT_KEY"] = settings.local_secret(data, "HIBAHBANSOS_AUDIT_KEY", "audit_key")
-    app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    if os.environ.get("HIBAHBANSOS_ENV") == "production":
+        # Behind nginx over HTTPS: trust its X-Forwarded-For/-Proto (one hop), secure cookies.
+        if "SESSION_COOKIE_SECURE" not in test_config:
+            app.config["SESSION_COOKIE_SECURE"] = True
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.extensions["hibahbansos.region"] = region
     app.extensions["hibahbansos.paths"] = paths
 
