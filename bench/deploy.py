@@ -32,12 +32,19 @@ BASE = 40  # server indexes 40.. : clear of the tests' 2..
 SSH_REUSE = "-o ControlMaster=auto -o ControlPersist=60s"
 SSH_NO_REUSE = "-o ControlMaster=no -o ControlPersist=no"
 SSH_COMMON = "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
-NAMES = [("Kabupaten Tasikmalaya", "32.06"), ("Kabupaten Garut", "32.05"), ("Kota Bandung", "32.73"), ("Kabupaten Bogor", "32.01")]
+NAMES = [
+    ("Kabupaten Tasikmalaya", "32.06"),
+    ("Kabupaten Garut", "32.05"),
+    ("Kota Bandung", "32.73"),
+    ("Kabupaten Bogor", "32.01"),
+]
 
 
 def snapshot_template(dest: Path) -> Path:
     shutil.copy2(ROOT / "copier.yml", dest / "copier.yml")
-    shutil.copytree(ROOT / "template", dest / "template", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "var", ".venv"))
+    shutil.copytree(
+        ROOT / "template", dest / "template", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "var", ".venv")
+    )
     ident = ["-c", "user.name=bench", "-c", "user.email=bench@kit.invalid"]
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*ident, "commit", "-qm", "bench snapshot"]):
         subprocess.run(["git", "-C", str(dest), *args], check=True)
@@ -125,7 +132,10 @@ def main() -> None:
             ("no-op redeploy: pipelining + SSH reuse (kit default)", {}),
             ("no-op redeploy: pipelining off", {"ANSIBLE_PIPELINING": "False"}),
             ("no-op redeploy: SSH reuse off", {"ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"}),
-            ("no-op redeploy: both off", {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"}),
+            (
+                "no-op redeploy: both off",
+                {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"},
+            ),
         ]
         noop_base = None
         for label, extra in variants:
@@ -136,7 +146,13 @@ def main() -> None:
             s.down()
         for n in (2, 4):
             took, out, servers, env = fleet(root, n)
-            rows.append((f"fleet deploy, {n} fresh servers at once", took, f"changed={changed(out)}  x{took / took1:.2f} of N=1"))
+            rows.append(
+                (
+                    f"fleet deploy, {n} fresh servers at once",
+                    took,
+                    f"changed={changed(out)}  x{took / took1:.2f} of N=1",
+                )
+            )
             for s in servers:
                 s.down()
     finally:

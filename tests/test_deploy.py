@@ -511,7 +511,10 @@ def test_unreachable_server_is_named_with_host_and_port(ws):
         ws.edit_profile("alpha", lambda d: d["server"].update(host=host))
         res = ws.kit("deploy", "alpha")
         assert res.returncode == 1
-        assert f"Error: alpha: cannot reach the server at {host} port 2222: connection refused (is sshd running" in res.output
+        assert (
+            f"Error: alpha: cannot reach the server at {host} port 2222: connection refused (is sshd running"
+            in res.output
+        )
     finally:
         ws.edit_profile("alpha", lambda d: d["server"].update(host=server.ip, port=22))
 

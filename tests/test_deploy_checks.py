@@ -69,7 +69,10 @@ def test_deploy_needs_a_server_section(kit, ws):
 def test_deploy_needs_the_secrets(kit, ws):
     res = kit("deploy", "tasikmalaya", env=ws["env"])
     assert res.returncode == 1
-    assert "tasikmalaya.secrets.vault does not exist; create the region's secrets with `kit secrets init tasikmalaya`" in res.stderr
+    assert (
+        "tasikmalaya.secrets.vault does not exist; create the region's secrets with `kit secrets init tasikmalaya`"
+        in res.stderr
+    )
 
 
 def test_two_regions_on_one_server_are_refused(kit, ws):
@@ -149,7 +152,10 @@ def test_bundle_is_reproducible_and_carries_wheels_for_both_distributions(render
 def _archive(tmp_path: Path, manifest: dict | None, db: bytes | None) -> Path:
     path = tmp_path / "backup-20270101T000000Z.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
-        for name, data in (("manifest.json", json.dumps(manifest).encode() if manifest else None), ("hibahbansos.db", db)):
+        for name, data in (
+            ("manifest.json", json.dumps(manifest).encode() if manifest else None),
+            ("hibahbansos.db", db),
+        ):
             if data is not None:
                 info = tarfile.TarInfo(name)
                 info.size = len(data)

@@ -68,7 +68,9 @@ def test_show_lists_names_and_prints_a_value_only_when_asked(kit, env):
     assert password not in names.stdout
     unknown = kit("secrets", "show", "tasikmalaya", "smtp_password", env=env)
     assert unknown.returncode == 1
-    assert "has no secret 'smtp_password'; names: admin_password, admin_username, audit_key, secret_key" in unknown.stderr
+    assert (
+        "has no secret 'smtp_password'; names: admin_password, admin_username, audit_key, secret_key" in unknown.stderr
+    )
 
 
 def test_wrong_or_missing_vault_password(kit, env, tmp_path):
@@ -102,4 +104,7 @@ def test_set_checks_pem_and_keeps_the_rest(kit, env, regions, tmp_path):
     assert after == {**before, "vault_tls_certificate": cert.read_text()}
     res = kit("secrets", "set", "tasikmalaya", "secret_key", "--from-file", str(cert), env=env)
     assert res.returncode == 1
-    assert "unknown secret 'secret_key'; settable: tls_certificate, tls_private_key, smtp_password, admin_password" in res.stderr
+    assert (
+        "unknown secret 'secret_key'; settable: tls_certificate, tls_private_key, smtp_password, admin_password"
+        in res.stderr
+    )
