@@ -370,11 +370,11 @@ def secrets_init(
     ws = workspace(ctx)
     load_one(ws.regions, slug)
     path = secrets.init(ws.regions, slug, secrets.password_file(vault_password_file))
-    out.print(f"wrote {display_path(path)} (encrypted): secret_key, audit_key, admin_username, admin_password")
-    out.print(
+    _note(f"wrote {display_path(path)} (encrypted): secret_key, audit_key, admin_username, admin_password")
+    _note(
         f"The first administrator is '{secrets.ADMIN_USERNAME}'; see the password with `kit secrets show {slug} admin_password`."
     )
-    out.print("Keep the vault password safe: without it these secrets cannot be read.")
+    _note("Keep the vault password safe: without it these secrets cannot be read.")
 
 
 @secrets_app.command("show")
@@ -394,7 +394,7 @@ def secrets_show(
     vault = secrets.read(secrets.vault_path(ws.regions, slug), secrets.password_file(vault_password_file))
     if key is None:
         for name in sorted(vault.values):
-            out.print(name.removeprefix("vault_"))
+            _note(name.removeprefix("vault_"))
         return
     value = vault.get(key)
     if value is None:
@@ -428,4 +428,4 @@ def secrets_set(
         except OSError as exc:
             raise KitError(f"cannot read {from_file}: {exc.strerror}") from None
     path = secrets.set_value(ws.regions, slug, key, value, secrets.password_file(vault_password_file))
-    out.print(f"set {key} in {display_path(path)}")
+    _note(f"set {key} in {display_path(path)}")
