@@ -213,7 +213,7 @@ def served(rendered, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def testhost_network():
+def testhost_network(request):
     """The bridge, apt proxy and DNS the test servers use; fails (never skips) without the host tools."""
     from testhost import harness
 
@@ -221,14 +221,28 @@ def testhost_network():
     if problem:
         pytest.fail(f"cannot boot test servers: {problem}", pytrace=False)
     harness.network_up()
+    # Only a session that used the network takes it down (in pytest_sessionfinish, after every
+    # xdist worker is done): another pytest run on this machine may be using it meanwhile.
+    request.config.stash[_USED_TESTHOSTS] = True
     return harness
 
 
-def pytest_sessionfinish(session):
-    # In the xdist controller (or the only process), after every worker is done with the servers.
-    if os.environ.get("PYTEST_XDIST_WORKER") or os.geteuid() != 0:
-        return
-    from testhost import harness
+_USED_TESTHOSTS = pytest.StashKey[bool]()
 
-    if Path(f"/tmp/testhost-net{harness.NET}/acng.pid").exists():
+
+def pytest_testnodedown(node, error):
+    # xdist controller: a worker that booted servers reports it back through its workeroutput.
+    if getattr(node, "workeroutput", {}).get("used_testhosts"):
+        node.config.stash[_USED_TESTHOSTS] = True
+
+
+def pytest_sessionfinish(session):
+    used = session.config.stash.get(_USED_TESTHOSTS, False)
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: tell the controller, leave the network up
+        worker_output["used_testhosts"] = used
+        return
+    if used:
+        from testhost import harness
+
         harness.network_down()

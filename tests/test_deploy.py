@@ -30,7 +30,7 @@ from bs4 import BeautifulSoup
 
 from conftest import GIT_IDENTITY, KIT, REGIONS, git
 
-pytestmark = [pytest.mark.deploy, pytest.mark.slow]
+pytestmark = [pytest.mark.deploy, pytest.mark.slow, pytest.mark.xdist_group("deploy")]
 
 REGION_DATA = {
     "alpha": {"name": "Kabupaten Tasikmalaya", "kind": "kabupaten", "kode": "32.06", "province": "Jawa Barat",
@@ -253,6 +253,8 @@ def test_fresh_server_gets_the_region_over_https(ws):
 def test_server_is_set_up_as_the_profile_says(ws):
     server = ws.servers["alpha"]
     assert server.ssh("readlink /etc/localtime").stdout.strip() == "/usr/share/zoneinfo/Asia/Jakarta"
+    timer = server.ssh("systemctl show hibahbansos-backup.timer -p TimersCalendar,ActiveState").stdout
+    assert "OnCalendar=*-*-* 02:30:00" in timer and "ActiveState=active" in timer
     assert 'Unattended-Upgrade "1"' in server.ssh("cat /etc/apt/apt.conf.d/20auto-upgrades").stdout
     # gunicorn under its own user, hardened
     props = dict(
@@ -457,11 +459,20 @@ def test_backup_wipe_restore_gives_identical_data(ws, tmp_path):
         "head -c 300000 /dev/urandom > /srv/alpha/shared/uploads/ab/cd/lampiran.pdf && "
         "chown hibahbansos: /srv/alpha/shared/uploads/ab/cd/lampiran.pdf"
     )
+    # retention: nightly archives older than backup.keep_days (14) go when the job runs
+    nightly = "/srv/alpha/shared/backups/nightly"
+    server.ssh(
+        f"touch -d '20 days ago' {nightly}/backup-20000101T000000Z.tar.gz && "
+        f"touch -d '2 days ago' {nightly}/backup-20991231T000000Z.tar.gz"
+    )
     uploads = "cd /srv/alpha/shared/uploads && find . -type f -exec sha256sum {} + | sort"
     db_before, files_before = db_state(server, "alpha"), server.ssh(uploads).stdout
     res = ws.kit("backup", "alpha", "--dest", str(tmp_path))
     assert res.returncode == 0, res.output
     (archive,) = (tmp_path / "alpha").glob("backup-*.tar.gz")
+    kept = server.ssh(f"ls {nightly}").stdout.split()
+    assert "backup-20000101T000000Z.tar.gz" not in kept and "backup-20991231T000000Z.tar.gz" in kept
+    server.ssh(f"rm {nightly}/backup-20991231T000000Z.tar.gz")  # not a real archive: not the newest either
     assert f"backup of alpha: {archive}" in res.output
     # wipe: the database and the uploads are gone
     server.ssh("systemctl stop hibahbansos && rm -rf /srv/alpha/shared/hibahbansos.db* /srv/alpha/shared/uploads/*")
