@@ -96,7 +96,7 @@ def changed(out: str) -> int:
     return sum(int(n) for n in re.findall(r"changed=(\d+)", out.split("PLAY RECAP")[-1]))
 
 
-def fleet(root: Path, n: int, env_base: dict | None = None) -> tuple[float, str, list[harness.TestServer], dict]:
+def fleet(root: Path, n: int) -> tuple[float, str, list[harness.TestServer], dict]:
     servers = harness.boot(list(range(BASE, BASE + n)))
     env = workspace(root, servers)
     for i in range(n):

