@@ -46,6 +46,7 @@ REGION_DATA = {
 class Run:
     returncode: int
     output: str
+    stdout: str = ""
 
     def recap(self) -> dict[str, dict[str, int]]:
         """PLAY RECAP counters per host."""
@@ -74,7 +75,7 @@ class Workspace:
         )
         out = proc.stdout + proc.stderr
         print(f"$ kit {' '.join(args)}  -> exit {proc.returncode}\n{out[-6000:]}")
-        return Run(proc.returncode, out)
+        return Run(proc.returncode, out, proc.stdout)
 
     def edit_profile(self, slug: str, change) -> None:
         path = self.regions / f"{slug}.yml"
@@ -302,6 +303,26 @@ def test_server_is_set_up_as_the_profile_says(ws):
         f"https://{server.ip}/masuk", data=form, opener=opener, headers={"Referer": f"https://{server.ip}/masuk"}
     )
     assert status == 302 and headers["Location"] == "/"
+
+
+def test_kit_status_reads_the_receipt_over_ssh(ws, testhost_network):
+    server = ws.servers["alpha"]
+    config = ws.root / "ssh_config"
+    config.write_text(
+        f"Host *\n  IdentityFile {testhost_network.key_path()}\n  StrictHostKeyChecking no\n"
+        "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
+    )
+    ws.env["KIT_SSH_CONFIG"] = str(config)
+    try:
+        res = ws.kit("status", "alpha", "--format", "json")
+    finally:
+        del ws.env["KIT_SSH_CONFIG"]
+    assert res.returncode == 0, res.output
+    (row,) = json.loads(res.stdout)["regions"]
+    rec = receipt(server)
+    assert row["deployed"]["state"] == "deployed"
+    assert row["deployed"]["template_version"] == rec["template_version"]
+    assert row["deployed"]["deployed_at"] == rec["deployed_at"]
 
 
 def test_second_deploy_changes_and_restarts_nothing(ws):
