@@ -35,7 +35,7 @@ SSH_COMMON = "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o Log
 NAMES = [
     ("Kabupaten Tasikmalaya", "32.06"),
     ("Kabupaten Garut", "32.05"),
-    ("Kota Bandung", "32.73"),
+    ("Kabupaten Bandung", "32.04"),
     ("Kabupaten Bogor", "32.01"),
 ]
 
@@ -128,6 +128,7 @@ def main() -> None:
 
         took1, out, servers, env = fleet(root, 1)
         rows.append(("first deploy, fresh server (fleet N=1)", took1, f"changed={changed(out)}"))
+        print(*rows[-1], flush=True)
         variants = [
             ("no-op redeploy: pipelining + SSH reuse (kit default)", {}),
             ("no-op redeploy: pipelining off", {"ANSIBLE_PIPELINING": "False"}),
@@ -142,6 +143,7 @@ def main() -> None:
             took, out = kit(env, "deploy", "bench0", **extra)
             noop_base = noop_base or took
             rows.append((label, took, f"changed={changed(out)}  x{took / noop_base:.2f}"))
+            print(*rows[-1], flush=True)
         for s in servers:
             s.down()
         for n in (2, 4):
@@ -153,6 +155,7 @@ def main() -> None:
                     f"changed={changed(out)}  x{took / took1:.2f} of N=1",
                 )
             )
+            print(*rows[-1], flush=True)
             for s in servers:
                 s.down()
     finally:
