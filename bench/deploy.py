@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from testhost import harness  # noqa: E402
 
 KIT = str(Path(sys.executable).with_name("kit"))
 BASE = 40  # server indexes 40.. : clear of the tests' 2..
+ROUNDS = 3  # no-op redeploys per variant
 SSH_REUSE = "-o ControlMaster=auto -o ControlPersist=60s"
 SSH_NO_REUSE = "-o ControlMaster=no -o ControlPersist=no"
 SSH_COMMON = "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
@@ -138,11 +140,25 @@ def main() -> None:
                 {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"},
             ),
         ]
-        noop_base = None
-        for label, extra in variants:
-            took, out = kit(env, "deploy", "bench0", **extra)
-            noop_base = noop_base or took
-            rows.append((label, took, f"changed={changed(out)}  x{took / noop_base:.2f}"))
+        # Interleaved rounds, median of each: the machine is shared, and load drifts over minutes.
+        times: dict[str, list[float]] = {label: [] for label, _ in variants}
+        counts: dict[str, set[int]] = {label: set() for label, _ in variants}
+        for _ in range(ROUNDS):
+            for label, extra in variants:
+                took, out = kit(env, "deploy", "bench0", **extra)
+                times[label].append(took)
+                counts[label].add(changed(out))
+        noop_base = statistics.median(times[variants[0][0]])
+        for label, _ in variants:
+            took = statistics.median(times[label])
+            spread = f"{min(times[label]):.1f}-{max(times[label]):.1f}"
+            rows.append(
+                (
+                    label,
+                    took,
+                    f"changed={sorted(counts[label])}  x{took / noop_base:.2f}  (median of {ROUNDS}: {spread} s)",
+                )
+            )
             print(*rows[-1], flush=True)
         for s in servers:
             s.down()
