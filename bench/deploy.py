@@ -3,10 +3,10 @@
 Measures, with the real `kit deploy`:
   1. the first deploy to a fresh server (this is also the fleet baseline, N=1);
   2. the no-op redeploy (goal: under 20 s, changed=0) with pipelining and SSH connection reuse
-     on (the kit's settings), then with each switched off, then both off;
+     on (the kit's settings), with each switched off, and both off (interleaved rounds, medians);
   3. fleet deploys to 2 and 4 fresh servers at once, as ratios to N=1 measured in the same run.
 
-Run as root: `.venv/bin/python bench/deploy.py` (about 10 minutes on 2 cores). Figures only;
+Run as root: `.venv/bin/python bench/deploy.py` (about 15 minutes on 2 cores). Figures only;
 nothing here passes or fails.
 """
 
