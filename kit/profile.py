@@ -252,6 +252,71 @@ class Email(Strict):
     sender: str | None = Field(default=None, pattern=EMAIL_RE)
 
 
+# The hibah workflow's staff actions and the roles that may take them. The app
+# (hibahbansos/hibah/workflow.py) holds the default table; tests/test_workflow_profile.py keeps
+# these names in step with it.
+WorkflowAction = Literal[
+    "start_check",
+    "route_to_opd",
+    "return_incomplete",
+    "reject_admin",
+    "recommend",
+    "request_revision",
+    "reject_opd",
+    "forward_to_tapd",
+    "reject_consideration",
+    "tapd_agree",
+    "reject_tapd",
+    "approve",
+    "reject_head",
+    "sign_nphd",
+    "disburse",
+    "return_lpj",
+    "verify_lpj",
+    "close",
+]
+StaffRole = Literal["desk", "opd_reviewer", "consideration", "tapd", "head", "finance", "admin"]
+
+
+class Workflow(Strict):
+    """The hibah proposal workflow: who takes each step, and which optional steps a region uses.
+
+    The steps follow the regulations (see the app's README); a region that merges desks gives
+    an action to other roles here, e.g. `actions: {forward_to_tapd: [tapd]}`. The applicant's own
+    steps (submit, resubmit, withdraw, submit_lpj) always stay with the applicant, and the
+    inspector is read-only everywhere.
+    """
+
+    actions: dict[WorkflowAction, list[StaffRole]] = Field(
+        default_factory=dict,
+        description="Roles allowed to take an action, replacing the default for that action; e.g. {approve: [head]}",
+    )
+    skip_consideration: bool = Field(
+        default=False, description="true: the OPD recommendation goes straight to TAPD (no separate consideration team)"
+    )
+    max_tranches: int = Field(default=3, ge=1, le=12, description="Most disbursement tranches (SP2D) per grant")
+    ageing_warn_days: int = Field(default=14, ge=1, le=365, description="Work queues mark items waiting this many days")
+    ageing_alert_days: int = Field(default=30, ge=1, le=730, description="... and alert at this many days")
+
+    @field_validator("actions")
+    @classmethod
+    def _roles_given(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for action, roles in value.items():
+            if not roles:
+                raise _fail(
+                    "workflow_roles",
+                    f"action {action} needs at least one role; drop the entry to keep the default",
+                    (action,),
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _ageing_order(self) -> Workflow:
+        if self.ageing_alert_days < self.ageing_warn_days:
+            raise _fail("ageing", "ageing_alert_days must be at least ageing_warn_days", ("ageing_alert_days",))
+        return self
+
+
 class Server(Strict):
     """The server `kit deploy` ships the instance to."""
 
@@ -320,6 +385,7 @@ class Profile(Strict):
     documents: Documents = Field(default_factory=Documents)
     uploads: Uploads = Field(default_factory=Uploads)
     email: Email = Field(default_factory=Email)
+    workflow: Workflow = Field(default_factory=Workflow)
     server: Server | None = Field(default=None, description="Deploy target; kit deploy needs it")
     backup: Backup = Field(default_factory=Backup)
 

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from hibahbansos import create_app, db, migrations, users
 
 HOME = Path(__file__).resolve().parents[1]
+# Feature areas keep their fixtures in their own modules.
+pytest_plugins = ["hibah_support"]
 
 
 @pytest.fixture

@@ -77,7 +77,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _feature_blueprints() -> list:
     """Feature areas register themselves here, one line each, in menu order."""
-    return []
+    from hibahbansos import hibah
+
+    return [hibah.register]
 
 
 def current_region():

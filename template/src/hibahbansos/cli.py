@@ -193,6 +193,32 @@ def audit_verify() -> None:
     click.echo(f"audit chain intact: {count} row(s)")
 
 
+@main.group()
+def outbox() -> None:
+    """Outgoing email (the hibah area's outbox)."""
+
+
+@outbox.command("send")
+@_boundary
+def outbox_send() -> None:
+    """Send unsent messages through the profile's SMTP server (exit 1 if any fails)."""
+    from hibahbansos import db
+    from hibahbansos.hibah import outbox as mail
+
+    app = _app()
+    region = app.extensions["hibahbansos.region"]
+    if not mail.smtp_configured(region):
+        raise HibahBansosError("no SMTP server in the profile (email.smtp_host); messages stay in the outbox")
+    conn = db.connect(app.config["DATABASE"])
+    try:
+        sent, failed = mail.deliver_pending(conn, region, limit=1000)
+    finally:
+        conn.close()
+    click.echo(f"sent {sent} message(s), {failed} failed")
+    if failed:
+        raise HibahBansosError(f"{failed} message(s) could not be sent; see the outbox page for the reason")
+
+
 @main.command()
 @click.option(
     "--to",

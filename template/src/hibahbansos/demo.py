@@ -35,7 +35,10 @@ def demo_accounts(region) -> list[tuple[str, str, dict]]:
         ("pengesah", "Pengesah Bansos Demo", {R.BANSOS_APPROVER: None}),
         ("pemohon", "Pemohon Demo", {R.APPLICANT: None}),
     ]
-    for code in opd[:2]:
+    # Reviewers for the first two OPD and for every OPD that evaluates a hibah programme, so
+    # that every demo proposal has someone to evaluate it.
+    reviewed = dict.fromkeys(opd[:2] + [c for p in region.hibah_programmes for c in p["opd"]])
+    for code in reviewed:
         accounts.append(
             (f"opd-{code.lower()}", f"Penilai {region.opd_by_code[code]['short']} Demo", {R.OPD_REVIEWER: code})
         )
@@ -71,4 +74,6 @@ def seed(db: sqlite_utils.Database, force: bool = False) -> list[str]:
 
 def seeders() -> list:
     """Feature areas add their demo-data functions here: f(db) -> list of report lines."""
-    return []
+    from hibahbansos.hibah import demo as hibah_demo
+
+    return [hibah_demo.seed]

@@ -29,3 +29,11 @@ class RuleViolation(HibahBansosError):
 
 class AuditChainBroken(HibahBansosError):
     """The audit log was edited, had rows inserted or removed."""
+
+
+class InvalidInput(HibahBansosError):
+    """A value given by the user is missing or wrong; `field` names the form field for the page."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)

@@ -107,7 +107,9 @@ def m003_files(db: sqlite_utils.Database) -> None:
 
 def migration_sets() -> list[Migrations]:
     """Every migration set, in the order they apply. Feature areas add theirs here."""
-    return [core]
+    from hibahbansos.hibah.migrations import hibah
+
+    return [core, hibah]
 
 
 def apply_all(db: sqlite_utils.Database) -> list[str]:

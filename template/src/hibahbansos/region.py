@@ -68,7 +68,7 @@ class Region:
         """'Bupati Tasikmalaya', 'Wali Kota Bandung'."""
         return f"{self.data['head_title']} {self.short_name}"
 
-    @property
+    @cached_property
     def opd_by_code(self) -> dict[str, dict]:
         return {o["code"]: o for o in self.data["opd"]}
 

@@ -131,3 +131,18 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str) -> Use
 
 def count_admins(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT COUNT(*) FROM user_roles WHERE role = ?", [R.ADMIN]).fetchone()[0]
+
+
+def update_user(db: sqlite_utils.Database, user_id: int, full_name: str, email: str | None, is_active: bool) -> None:
+    """Change a user's name, email and whether the account may log in."""
+    with transaction(db):
+        db.execute(
+            "UPDATE users SET full_name = ?, email = ?, is_active = ? WHERE id = ?",
+            [full_name.strip(), email or None, int(is_active), user_id],
+        )
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    """Every user with their roles, by username."""
+    ids = [r[0] for r in db.execute("SELECT id FROM users ORDER BY username")]
+    return [u for u in (get_user(db, i) for i in ids) if u is not None]
