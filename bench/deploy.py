@@ -177,6 +177,7 @@ def main() -> None:
     finally:
         for i in range(BASE, BASE + 4):
             harness.TestServer(i).down()
+        harness.network_down()
         shutil.rmtree(root, ignore_errors=True)
     print(f"\n{'what':58} {'seconds':>8}  notes")
     for label, took, note in rows:
