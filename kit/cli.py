@@ -244,6 +244,124 @@ def _progress(total: int, label: str):
     )
 
 
+# --- deploy and friends ------------------------------------------------------------------------
+
+VaultOpt = Annotated[
+    Path | None,
+    typer.Option("--vault-password-file", help="File holding the vault password [env: KIT_VAULT_PASSWORD_FILE]"),
+]
+SshKeyOpt = Annotated[
+    Path | None, typer.Option("--ssh-key", help="SSH private key [env: KIT_SSH_KEY]; default: your SSH config")
+]
+
+
+def _note(message: str) -> None:
+    out.print(message, markup=False, soft_wrap=True)
+
+
+def _exit_with(rc: int, what: str) -> None:
+    if rc != 0:
+        err.print(
+            f"[red]Error:[/red] {what} failed (ansible-playbook exit {rc}); the messages above say why", markup=True
+        )
+    raise typer.Exit(rc)
+
+
+@app.command()
+@boundary
+def deploy(
+    ctx: typer.Context,
+    slugs: Annotated[list[str] | None, typer.Argument(help="Regions to deploy.")] = None,
+    all_regions: Annotated[
+        bool, typer.Option("--all", help="Every region whose profile has a server: section.")
+    ] = False,
+    check: Annotated[bool, typer.Option("--check", help="Show what would change; change nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the changes to files on the servers.")] = False,
+    tags: Annotated[
+        str | None, typer.Option("--tags", help="Only these parts: base, web, app, backup (comma-separated).")
+    ] = None,
+    ssh_key: SshKeyOpt = None,
+    vault_password_file: VaultOpt = None,
+    canary: Annotated[int, typer.Option(help="Fleet: servers in the first batch.", min=1)] = 1,
+    wave: Annotated[str, typer.Option(help="Fleet: size of each later batch, a number or a percentage.")] = "25%",
+    max_fail: Annotated[
+        int, typer.Option(help="Fleet: stop when more than this percentage of a batch fails.", min=0, max=100)
+    ] = 0,
+) -> None:
+    """Ship regions' instances to their servers with Ansible; passes ansible-playbook's exit code through."""
+    from kit import deploy as dep
+    from kit import secrets
+
+    ws = workspace(ctx)
+    targets = dep.select(ws, slugs or [], all_regions)
+    pw_file = secrets.password_file(vault_password_file)
+    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key), check, diff, tags)
+    dep.prepare(ws, targets, pw_file, build=True, log=_note)
+    opts.extra_vars = dep.deploy_vars(targets, canary, wave, max_fail)
+    for t in targets:
+        assert t.bundle is not None
+        _note(
+            f"{t.slug}: release {t.bundle.release} (app {t.bundle.app_version}) -> {t.profile.server.user}@{t.address}"
+        )  # type: ignore[union-attr]
+    rc = dep.run_playbook("site.yml", targets, opts)
+    _exit_with(rc, "deploy" if len(targets) == 1 else f"deploy of {len(targets)} regions")
+
+
+@app.command()
+@boundary
+def rollback(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region to roll back.")],
+    ssh_key: SshKeyOpt = None,
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """Go back to the release deployed before the current one (and its database, if a migration changed it)."""
+    from kit import deploy as dep
+    from kit import secrets
+
+    ws = workspace(ctx)
+    targets = dep.select(ws, [slug], False)
+    pw_file = secrets.password_file(vault_password_file)
+    dep.prepare(ws, targets, pw_file, build=False, log=_note)
+    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key), extra_vars=dep.stamp_vars())
+    _exit_with(dep.run_playbook("rollback.yml", targets, opts), "rollback")
+
+
+@app.command()
+@boundary
+def backup(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region to back up.")],
+    dest: Annotated[Path, typer.Option(help="Folder on this machine for the backup.")] = Path("backups"),
+    latest: Annotated[
+        bool, typer.Option("--latest", help="Fetch the newest existing backup instead of making one now.")
+    ] = False,
+    ssh_key: SshKeyOpt = None,
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """Back up a region's database and uploads now and fetch the archive to this machine."""
+    from kit import deploy as dep
+    from kit import secrets
+    from kit.regions import display_path
+
+    ws = workspace(ctx)
+    targets = dep.select(ws, [slug], False)
+    pw_file = secrets.password_file(vault_password_file)
+    dep.prepare(ws, targets, pw_file, build=False, log=_note)
+    folder = (dest.expanduser() / slug).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    before = set(folder.glob("backup-*.tar.gz"))
+    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key))
+    rc = dep.run_playbook(
+        "backup.yml", targets, opts, {"backup_fetch_dest": str(folder) + "/", "backup_make_new": not latest}
+    )
+    if rc == 0:
+        new = sorted(set(folder.glob("backup-*.tar.gz")) - before) or sorted(folder.glob("backup-*.tar.gz"))[-1:]
+        for path in new:
+            out.print(f"backup of {slug}: {display_path(path)}", markup=False)
+    _exit_with(rc, "backup")
+
+
 @app.command()
 @boundary
 def update(
@@ -649,3 +767,106 @@ def ci_test(
     out.print(f"{len(items) - len(failed)} passed, {len(failed)} failed", markup=False)
     if failed:
         raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+@boundary
+def restore(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region to restore.")],
+    file: Annotated[Path, typer.Argument(help="A backup archive made by `kit backup` (backup-*.tar.gz).")],
+    ssh_key: SshKeyOpt = None,
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """Replace a region's database and uploads with those of a backup (the current state is backed up first)."""
+    from kit import deploy as dep
+    from kit import secrets
+
+    ws = workspace(ctx)
+    targets = dep.select(ws, [slug], False)
+    manifest = dep.check_backup_file(file, slug)
+    pw_file = secrets.password_file(vault_password_file)
+    dep.prepare(ws, targets, pw_file, build=False, log=_note)
+    _note(f"restoring {slug} from {file.name} (made {manifest.get('created_at', '?')})")
+    opts = dep.RunOptions(pw_file, dep.ssh_key(ssh_key))
+    rc = dep.run_playbook("restore.yml", targets, opts, {"backup_restore_file": str(file.resolve())})
+    _exit_with(rc, "restore")
+
+
+secrets_app = typer.Typer(help="A region's secrets, in an ansible-vault file beside its profile.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("init")
+@boundary
+def secrets_init(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region.")],
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """Generate a region's secrets once (Flask secret key, audit key, first administrator's password)."""
+    from kit import secrets
+    from kit.regions import display_path, load_one
+
+    ws = workspace(ctx)
+    load_one(ws.regions, slug)
+    path = secrets.init(ws.regions, slug, secrets.password_file(vault_password_file))
+    _note(f"wrote {display_path(path)} (encrypted): secret_key, audit_key, admin_username, admin_password")
+    _note(
+        f"The first administrator is '{secrets.ADMIN_USERNAME}'; see the password with `kit secrets show {slug} admin_password`."
+    )
+    _note("Keep the vault password safe: without it these secrets cannot be read.")
+
+
+@secrets_app.command("show")
+@boundary
+def secrets_show(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region.")],
+    key: Annotated[
+        str | None, typer.Argument(help="Print this secret's value; without it, list the names only.")
+    ] = None,
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """List the names of a region's secrets, or print one value when you ask for it by name."""
+    from kit import secrets
+
+    ws = workspace(ctx)
+    vault = secrets.read(secrets.vault_path(ws.regions, slug), secrets.password_file(vault_password_file))
+    if key is None:
+        for name in sorted(vault.values):
+            _note(name.removeprefix("vault_"))
+        return
+    value = vault.get(key)
+    if value is None:
+        raise KitError(
+            f"{vault.path.name} has no secret {key!r}; names: {', '.join(sorted(k.removeprefix('vault_') for k in vault.values))}"
+        )
+    print(value)
+
+
+@secrets_app.command("set")
+@boundary
+def secrets_set(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The region.")],
+    key: Annotated[str, typer.Argument(help="tls_certificate, tls_private_key, smtp_password or admin_password.")],
+    from_file: Annotated[Path, typer.Option("--from-file", help="Read the value from this file ('-' for stdin).")],
+    vault_password_file: VaultOpt = None,
+) -> None:
+    """Put a value you were given (certificate, key, SMTP password) into a region's vault."""
+    import sys as _sys
+
+    from kit import secrets
+    from kit.regions import display_path
+
+    ws = workspace(ctx)
+    if str(from_file) == "-":
+        value = _sys.stdin.read()
+    else:
+        try:
+            value = from_file.expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise KitError(f"cannot read {from_file}: {exc.strerror}") from None
+    path = secrets.set_value(ws.regions, slug, key, value, secrets.password_file(vault_password_file))
+    _note(f"set {key} in {display_path(path)}")

@@ -323,6 +323,12 @@ class Server(Strict):
     host: str = Field(description="Host name or IP address")
     port: int = Field(default=22, ge=1, le=65535, description="SSH port")
     user: str = Field(default="deploy", pattern=r"^[a-z_][a-z0-9_-]{0,31}$", description="SSH user with sudo")
+    releases_keep: int = Field(
+        default=3, ge=2, le=20, description="Releases kept on the server (the current one and those to roll back to)"
+    )
+    min_free_mb: int = Field(
+        default=1024, ge=100, le=1_000_000, description="Free MiB the deploy needs under /srv and /var before it starts"
+    )
 
     @field_validator("host")
     @classmethod
@@ -333,6 +339,17 @@ class Server(Strict):
         if re.fullmatch(HOSTNAME_RE, value) or re.fullmatch(r"^[a-z0-9][a-z0-9-]{0,62}$", value):
             return value
         raise _fail("host", f"{value!r} is neither a host name nor an IPv4 address")
+
+
+class Backup(Strict):
+    """Nightly backups on the server: database and uploads, in one archive."""
+
+    time: str = Field(
+        default="02:30",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="When the nightly backup runs, HH:MM in the region's time zone",
+    )
+    keep_days: int = Field(default=14, ge=1, le=3650, description="Days a nightly backup is kept")
 
 
 class Profile(Strict):
@@ -370,6 +387,7 @@ class Profile(Strict):
     email: Email = Field(default_factory=Email)
     workflow: Workflow = Field(default_factory=Workflow)
     server: Server | None = Field(default=None, description="Deploy target; kit deploy needs it")
+    backup: Backup = Field(default_factory=Backup)
 
     @field_validator("slug")
     @classmethod

@@ -207,3 +207,42 @@ def served(rendered, tmp_path):
     yield _serve
     for s in servers:
         stop_server(s)
+
+
+# --- real servers for the deploy tests (tests/testhost/) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def testhost_network(request):
+    """The bridge, apt proxy and DNS the test servers use; fails (never skips) without the host tools."""
+    from testhost import harness
+
+    problem = harness.missing_tools()
+    if problem:
+        pytest.fail(f"cannot boot test servers: {problem}", pytrace=False)
+    harness.network_up()
+    # Only a session that used the network takes it down (in pytest_sessionfinish, after every
+    # xdist worker is done): another pytest run on this machine may be using it meanwhile.
+    request.config.stash[_USED_TESTHOSTS] = True
+    return harness
+
+
+_USED_TESTHOSTS = pytest.StashKey[bool]()
+
+
+def pytest_testnodedown(node, error):
+    # xdist controller: a worker that booted servers reports it back through its workeroutput.
+    if getattr(node, "workeroutput", {}).get("used_testhosts"):
+        node.config.stash[_USED_TESTHOSTS] = True
+
+
+def pytest_sessionfinish(session):
+    used = session.config.stash.get(_USED_TESTHOSTS, False)
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: tell the controller, leave the network up
+        worker_output["used_testhosts"] = used
+        return
+    if used:
+        from testhost import harness
+
+        harness.network_down()

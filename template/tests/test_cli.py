@@ -13,6 +13,31 @@ def test_migrate_is_idempotent(cli_env):
     assert cli_env.invoke(main, ["migrate"]).output.strip() == "database is up to date"
 
 
+def test_migrate_pending_lists_without_applying(cli_env, tmp_path, monkeypatch):
+    from hibahbansos.migrations import migration_sets
+
+    data = tmp_path / "fresh-data"
+    monkeypatch.setenv("HIBAHBANSOS_DATA", str(data))
+    res = cli_env.invoke(main, ["migrate", "--pending"])
+    assert res.exit_code == 0
+    assert res.output.strip() == "database does not exist yet"
+    assert not (data / "hibahbansos.db").exists()  # asking creates nothing
+    data.mkdir()
+    sqlite3.connect(data / "hibahbansos.db").close()
+    every = [f"pending {m.name}:{fn.name}" for m in migration_sets() for fn in m.pending(_empty_db())]
+    res = cli_env.invoke(main, ["migrate", "--pending"])
+    assert res.output.splitlines() == every and every
+    assert cli_env.invoke(main, ["migrate", "--pending"]).output.splitlines() == every  # still pending
+    assert cli_env.invoke(main, ["migrate"]).exit_code == 0
+    assert cli_env.invoke(main, ["migrate", "--pending"]).output == ""
+
+
+def _empty_db():
+    import sqlite_utils
+
+    return sqlite_utils.Database(memory=True)
+
+
 def test_create_admin_needs_a_strong_password_and_never_has_a_default(cli_env, conn):
     weak = cli_env.invoke(main, ["create-admin", "root", "--name", "Admin", "--password-file", "-"], input="admin\n")
     assert weak.exit_code == 1

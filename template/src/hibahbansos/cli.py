@@ -52,12 +52,25 @@ def main() -> None:
 
 
 @main.command()
+@click.option("--pending", is_flag=True, help="Only list the pending migrations, one per line; apply nothing.")
 @_boundary
-def migrate() -> None:
+def migrate(pending: bool) -> None:
     """Apply pending database migrations (safe to run again)."""
     from hibahbansos import db, migrations
 
     app = _app()
+    if pending:
+        # The deploy asks before migrating, to back the database up only when it will change.
+        if not Path(app.config["DATABASE"]).is_file():
+            click.echo("database does not exist yet")
+            return
+        conn = db.connect(app.config["DATABASE"])
+        try:
+            for name in migrations.pending_migrations(conn):
+                click.echo(f"pending {name}")
+        finally:
+            conn.close()
+        return
     conn = db.connect(app.config["DATABASE"])
     try:
         applied = migrations.apply_all(conn)
