@@ -55,6 +55,23 @@ def test_nphd_pdf_has_title_parties_decree_amount_in_words_and_due_date(world, c
     assert f"https://{world.region.site['domain']}/verifikasi-nphd/{p.nphd_token}" in text.replace(" ", "")
 
 
+def test_nphd_qr_code_scans_to_the_public_verification_page(world, client, login):
+    """The printed QR code, rasterised and decoded as a phone would, opens this agreement's page."""
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    p = world.proposal("nphd_signed", amount=25_750_000)
+    login("applicant")
+    pdf = pdfium.PdfDocument(client.get(f"/usulan/{p.id}/nphd.pdf").data)
+    found = []
+    for page in pdf:
+        image = page.render(scale=3).to_pil()
+        found += [c.text for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.QRCode]
+    url = f"https://{world.region.site['domain']}/verifikasi-nphd/{p.nphd_token}"
+    assert found == [url]
+    page = client.get(url.split(world.region.site["domain"], 1)[1]).get_data(as_text=True)
+    assert p.nphd_number in page and p.decree_number in page
+
+
 def test_nphd_is_not_there_before_approval(world, client, login):
     p = world.proposal("tapd_agreed")
     login("desk")
