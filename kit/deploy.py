@@ -200,6 +200,8 @@ def _host_vars(t: Target, extra: dict) -> dict:
         "ansible_host": server.host,
         "ansible_port": server.port,
         "ansible_user": server.user,
+        # Debian 12 and Ubuntu 24.04 both have it; naming it skips interpreter discovery.
+        "ansible_python_interpreter": "/usr/bin/python3",
         "base_timezone": p.timezone,
         "base_min_free_mb": server.min_free_mb,
         "base_ssh_port": server.port,
