@@ -7,7 +7,9 @@ import io
 import json
 import re
 
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -57,8 +59,6 @@ def test_nphd_pdf_has_title_parties_decree_amount_in_words_and_due_date(world, c
 
 def test_nphd_qr_code_scans_to_the_public_verification_page(world, client, login):
     """The printed QR code, rasterised and decoded as a phone would, opens this agreement's page."""
-    pdfium = pytest.importorskip("pypdfium2")
-    zxingcpp = pytest.importorskip("zxingcpp")
     p = world.proposal("nphd_signed", amount=25_750_000)
     login("applicant")
     pdf = pdfium.PdfDocument(client.get(f"/usulan/{p.id}/nphd.pdf").data)
