@@ -4,7 +4,10 @@ Measures, with the real `kit deploy`:
   1. the first deploy to a fresh server (this is also the fleet baseline, N=1);
   2. the no-op redeploy (goal: under 20 s, changed=0) with pipelining and SSH connection reuse
      on (the kit's settings), with each switched off, and both off (interleaved rounds, medians);
-  3. fleet deploys to 2 and 4 fresh servers at once, as ratios to N=1 measured in the same run.
+  3. the same four no-op variants over a slow link: SSH goes through a relay in this process
+     that holds every chunk for 40 ms each way (80 ms round trip, a regional office's link;
+     this kernel has no netem), which is where connection reuse and pipelining pay;
+  4. fleet deploys to 2 and 4 fresh servers at once, as ratios to N=1 measured in the same run.
 
 Run as root: `.venv/bin/python bench/deploy.py` (about 15 minutes on 2 cores). Figures only;
 nothing here passes or fails.
@@ -12,6 +15,7 @@ nothing here passes or fails.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -19,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,8 +37,11 @@ KIT = str(Path(sys.executable).with_name("kit"))
 BASE = 40  # server indexes 40.. : clear of the tests' 2..
 ROUNDS = 3  # no-op redeploys per variant
 SSH_REUSE = "-o ControlMaster=auto -o ControlPersist=60s"
-SSH_NO_REUSE = "-o ControlMaster=no -o ControlPersist=no"
+# ControlPath=none: with only ControlMaster=no, ssh still joins a master left by an earlier run
+# (ansible adds its ControlPath whenever "controlpersist" appears in the arguments).
+SSH_NO_REUSE = "-o ControlMaster=no -o ControlPath=none"
 SSH_COMMON = "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
+RTT = 0.080  # the slow link's round trip, seconds
 NAMES = [
     ("Kabupaten Tasikmalaya", "32.06"),
     ("Kabupaten Garut", "32.05"),
@@ -53,7 +61,39 @@ def snapshot_template(dest: Path) -> Path:
     return dest
 
 
-def workspace(root: Path, servers: list[harness.TestServer]) -> dict:
+class SlowLink:
+    """A TCP relay on 127.0.0.1 to host:port that delivers every chunk RTT/2 late, each way."""
+
+    def __init__(self, host: str, port: int, delay: float = RTT / 2) -> None:
+        self.target, self.delay = (host, port), delay
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+        threading.Thread(target=self._run, args=(started,), daemon=True).start()
+        started.wait()
+
+    def _run(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        started.set()
+        self.loop.run_forever()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Chunks are written in order after a constant delay: latency, not a bandwidth cap.
+        loop = asyncio.get_running_loop()
+        try:
+            while chunk := await reader.read(65536):
+                loop.call_later(self.delay, writer.write, chunk)
+            await asyncio.sleep(self.delay)
+        finally:
+            writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+
+
+def workspace(root: Path, servers: list[harness.TestServer], via: list[SlowLink] | None = None) -> dict:
     regions = root / "regions"
     (regions / "assets").mkdir(parents=True, exist_ok=True)
     base = yaml.safe_load((ROOT / "regions" / "tasikmalaya.yml").read_text())
@@ -62,6 +102,8 @@ def workspace(root: Path, servers: list[harness.TestServer]) -> dict:
         name, kode = NAMES[i]
         data = dict(base, slug=slug, name=name, kode=kode, site={"domain": f"{slug}.hibahbansos.test"})
         data["server"] = {"host": server.ip, "port": 22, "user": "deploy"}
+        if via:
+            data["server"].update(host="127.0.0.1", port=via[i].port)
         shutil.copytree(ROOT / "regions" / "assets" / "tasikmalaya", regions / "assets" / slug, dirs_exist_ok=True)
         (regions / f"{slug}.yml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     for stale in regions.glob("*.yml"):
@@ -109,6 +151,37 @@ def fleet(root: Path, n: int) -> tuple[float, str, list[harness.TestServer], dic
     return took, out, servers, env
 
 
+def noop_rounds(env: dict, where: str) -> list[tuple[str, float, str]]:
+    """No-op redeploys of bench0 with pipelining and SSH reuse on, each off, both off (medians)."""
+    variants = [
+        (f"no-op redeploy, {where}pipelining + SSH reuse (kit default)", {}),
+        (f"no-op redeploy, {where}pipelining off", {"ANSIBLE_PIPELINING": "False"}),
+        (f"no-op redeploy, {where}SSH reuse off", {"ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"}),
+        (
+            f"no-op redeploy, {where}both off",
+            {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"},
+        ),
+    ]
+    # Interleaved rounds, median of each: the machine is shared, and load drifts over minutes.
+    times: dict[str, list[float]] = {label: [] for label, _ in variants}
+    counts: dict[str, set[int]] = {label: set() for label, _ in variants}
+    for _ in range(ROUNDS):
+        for label, extra in variants:
+            took, out = kit(env, "deploy", "bench0", **extra)
+            times[label].append(took)
+            counts[label].add(changed(out))
+    base = statistics.median(times[variants[0][0]])
+    rows = []
+    for label, _ in variants:
+        took = statistics.median(times[label])
+        spread = f"{min(times[label]):.1f}-{max(times[label]):.1f}"
+        rows.append(
+            (label, took, f"changed={sorted(counts[label])}  x{took / base:.2f}  (median of {ROUNDS}: {spread} s)")
+        )
+        print(*rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     problem = harness.missing_tools()
     if problem:
@@ -131,35 +204,11 @@ def main() -> None:
         took1, out, servers, env = fleet(root, 1)
         rows.append(("first deploy, fresh server (fleet N=1)", took1, f"changed={changed(out)}"))
         print(*rows[-1], flush=True)
-        variants = [
-            ("no-op redeploy: pipelining + SSH reuse (kit default)", {}),
-            ("no-op redeploy: pipelining off", {"ANSIBLE_PIPELINING": "False"}),
-            ("no-op redeploy: SSH reuse off", {"ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"}),
-            (
-                "no-op redeploy: both off",
-                {"ANSIBLE_PIPELINING": "False", "ANSIBLE_SSH_ARGS": f"{SSH_NO_REUSE} {SSH_COMMON}"},
-            ),
-        ]
-        # Interleaved rounds, median of each: the machine is shared, and load drifts over minutes.
-        times: dict[str, list[float]] = {label: [] for label, _ in variants}
-        counts: dict[str, set[int]] = {label: set() for label, _ in variants}
-        for _ in range(ROUNDS):
-            for label, extra in variants:
-                took, out = kit(env, "deploy", "bench0", **extra)
-                times[label].append(took)
-                counts[label].add(changed(out))
-        noop_base = statistics.median(times[variants[0][0]])
-        for label, _ in variants:
-            took = statistics.median(times[label])
-            spread = f"{min(times[label]):.1f}-{max(times[label]):.1f}"
-            rows.append(
-                (
-                    label,
-                    took,
-                    f"changed={sorted(counts[label])}  x{took / noop_base:.2f}  (median of {ROUNDS}: {spread} s)",
-                )
-            )
-            print(*rows[-1], flush=True)
+        rows += noop_rounds(env, "")
+        link = SlowLink(servers[0].ip, 22)
+        slow = workspace(root, servers, via=[link])
+        kit(slow, "deploy", "bench0")  # the receipt records the changed profile (address) once
+        rows += noop_rounds(slow, f"{RTT * 1000:.0f} ms link, ")
         for s in servers:
             s.down()
         for n in (2, 4):
@@ -179,9 +228,9 @@ def main() -> None:
             harness.TestServer(i).down()
         harness.network_down()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"\n{'what':58} {'seconds':>8}  notes")
+    print(f"\n{'what':66} {'seconds':>8}  notes")
     for label, took, note in rows:
-        print(f"{label:58} {took:8.1f}  {note}")
+        print(f"{label:66} {took:8.1f}  {note}")
 
 
 if __name__ == "__main__":
