@@ -106,18 +106,20 @@ def branding_files(ws: Workspace, slug: str) -> dict[str, File]:
     return {f"branding/{rel}": f for rel, f in tree.files.items()}
 
 
-def render_tree(ws: Workspace, source: TemplateSource, ref: TemplateRef, profile: Profile) -> Tree:
-    """The instance `kit new` makes for `profile` at `ref`, in memory. Raises RenderError."""
-    answers = profile_answers(profile)
+def answers_tree(source: TemplateSource, ref: TemplateRef, answers: dict, slug: str) -> Tree:
+    """The template at `ref` rendered from `answers`: in process when it can, else by copier."""
     version = template_version(source, ref)
-    tree = None
     if version is not None:
         try:
-            tree = version.render(answers)
+            return version.render(answers)
         except Unsupported:
-            tree = None
-    if tree is None:
-        tree = copier_tree(source.url, ref.sha, answers, profile.slug)
+            pass
+    return copier_tree(source.url, ref.sha, answers, slug)
+
+
+def render_tree(ws: Workspace, source: TemplateSource, ref: TemplateRef, profile: Profile) -> Tree:
+    """The instance `kit new` makes for `profile` at `ref`, in memory. Raises RenderError."""
+    tree = answers_tree(source, ref, profile_answers(profile), profile.slug)
     for rel in [p for p in tree.files if p.startswith("branding/")]:
         del tree.files[rel]
     tree.files.update(branding_files(ws, profile.slug))

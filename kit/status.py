@@ -18,8 +18,8 @@ from kit import git, versions
 from kit.errors import KitError
 from kit.profile import Profile
 from kit.regions import display_path
-from kit.render import TemplateSource, branding_files, copier_tree, profile_answers, template_version
-from kit.renderer import File, Unsupported
+from kit.render import TemplateSource, answers_tree, branding_files, profile_answers
+from kit.renderer import File
 from kit.update import ANSWERS, _find_base
 from kit.versions import TemplateRef
 from kit.workspace import Workspace
@@ -82,15 +82,7 @@ def compare(ws: Workspace, source: TemplateSource, slug: str, inst: Path) -> Com
             f"template version {recorded['_commit']} of {display_path(inst)} is not in {source.url}"
         ) from None
     answers = {k: v for k, v in recorded.items() if not k.startswith("_")}
-    version = template_version(source, ref)
-    tree = None
-    if version is not None:
-        try:
-            tree = version.render(answers)
-        except Unsupported:
-            tree = None
-    if tree is None:
-        tree = copier_tree(source.url, ref.sha, answers, slug)
+    tree = answers_tree(source, ref, answers, slug)
     pristine = {p: f for p, f in tree.files.items() if not p.startswith("branding/")}
     # the branding the kit last put there: from the pristine render when the branch has it
     base = _find_base(inst)

@@ -13,7 +13,6 @@ import http.cookiejar
 import json
 import os
 import re
-import shutil
 import signal
 import ssl
 import subprocess
@@ -21,77 +20,25 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import GIT_IDENTITY, KIT, REGIONS, git
+from conftest import KIT, git
+from deploylib import (
+    INSECURE,
+    REGION_DATA,
+    NoRedirect,
+    current_release,
+    fetch,
+    home_page_region,
+    make_workspace,
+    receipt,
+)
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow, pytest.mark.xdist_group("deploy")]
-
-REGION_DATA = {
-    "alpha": {"name": "Kabupaten Tasikmalaya", "kind": "kabupaten", "kode": "32.06", "province": "Jawa Barat",
-              "seat": "Singaparna", "timezone": "Asia/Jakarta"},
-    "beta": {"name": "Kota Makassar", "kind": "kota", "kode": "73.71", "province": "Sulawesi Selatan",
-             "seat": "Makassar", "timezone": "Asia/Makassar"},
-    "gamma": {"name": "Kabupaten Garut", "kind": "kabupaten", "kode": "32.05", "province": "Jawa Barat",
-              "seat": "Tarogong Kidul", "timezone": "Asia/Jakarta"},
-}  # fmt: skip
-
-
-@dataclass
-class Run:
-    returncode: int
-    output: str
-    stdout: str = ""
-
-    def recap(self) -> dict[str, dict[str, int]]:
-        """PLAY RECAP counters per host."""
-        found = {}
-        for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", self.output.split("PLAY RECAP")[-1], re.M):
-            found[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
-        return found
-
-
-@dataclass
-class Workspace:
-    root: Path
-    env: dict
-    servers: dict  # slug -> TestServer
-
-    @property
-    def regions(self) -> Path:
-        return self.root / "regions"
-
-    def instance(self, slug: str) -> Path:
-        return self.root / "instances" / slug
-
-    def kit(self, *args: str, timeout: int = 900) -> Run:
-        proc = subprocess.run(
-            [KIT, *args], env=self.env, cwd=self.root, capture_output=True, text=True, timeout=timeout
-        )
-        out = proc.stdout + proc.stderr
-        print(f"$ kit {' '.join(args)}  -> exit {proc.returncode}\n{out[-6000:]}")
-        return Run(proc.returncode, out, proc.stdout)
-
-    def edit_profile(self, slug: str, change) -> None:
-        path = self.regions / f"{slug}.yml"
-        data = yaml.safe_load(path.read_text())
-        change(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-
-
-def make_profile(slug: str, host: str) -> dict:
-    data = yaml.safe_load((REGIONS / "tasikmalaya.yml").read_text())
-    data.update(REGION_DATA[slug])
-    data["slug"] = slug
-    data["branding"]["app_name"] = f"Hibah dan Bansos {REGION_DATA[slug]['name']}"
-    data["site"] = {"domain": f"{slug}.hibahbansos.test"}
-    data["server"] = {"host": host, "port": 22, "user": "deploy"}
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -101,76 +48,13 @@ def ws(testhost_network, template_repo, tmp_path_factory):
     servers = harness.boot([base, base + 1, base + 2])
     try:
         root = tmp_path_factory.mktemp("deploy-ws")
-        (root / "regions" / "assets").mkdir(parents=True)
-        by_slug = dict(zip(REGION_DATA, servers, strict=True))
-        for slug, server in by_slug.items():
-            shutil.copytree(REGIONS / "assets" / "tasikmalaya", root / "regions" / "assets" / slug)
-            text = yaml.safe_dump(make_profile(slug, server.ip), sort_keys=False, allow_unicode=True)
-            (root / "regions" / f"{slug}.yml").write_text(text)
-        (root / "vault-pass").write_text("correct horse battery staple\n")
-        env = {
-            **os.environ,
-            **GIT_IDENTITY,
-            "KIT_TEMPLATE": str(template_repo),
-            "KIT_REGIONS": str(root / "regions"),
-            "KIT_INSTANCES": str(root / "instances"),
-            "KIT_CACHE": str(root / "cache"),
-            "KIT_VAULT_PASSWORD_FILE": str(root / "vault-pass"),
-            "KIT_SSH_KEY": str(harness.key_path()),
-            "KIT_DEPLOYED_BY": "tests@control",
-            # Fresh host keys on every boot: no known_hosts for these throw-away servers.
-            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
-            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
-            "ANSIBLE_NOCOLOR": "1",
-            "NO_COLOR": "1",
-            "COLUMNS": "200",
-        }
-        workspace = Workspace(root, env, by_slug)
-        for slug in by_slug:
-            res = workspace.kit("secrets", "init", slug)
-            assert res.returncode == 0, res.output
-        yield workspace
+        yield make_workspace(root, dict(zip(REGION_DATA, servers, strict=True)), template_repo, harness.key_path())
     finally:
         for s in servers:
             s.down()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-_INSECURE = ssl.create_default_context()
-_INSECURE.check_hostname = False
-_INSECURE.verify_mode = ssl.CERT_NONE
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def fetch(url: str, data: bytes | None = None, headers: dict | None = None, opener=None):
-    """(status, headers, body) without following redirects; TLS not verified (self-signed)."""
-    opener = opener or urllib.request.build_opener(urllib.request.HTTPSHandler(context=_INSECURE), _NoRedirect)
-    req = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with opener.open(req, timeout=15) as res:
-            return res.status, res.headers, res.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
-
-
-def home_page_region(ip: str) -> str:
-    status, _, body = fetch(f"https://{ip}/")
-    assert status == 200, body[:500]
-    return BeautifulSoup(body, "html.parser").select_one(".region-name").get_text(strip=True)
-
-
-def receipt(server) -> dict:
-    return json.loads(server.ssh("cat /srv/*/deploy-receipt.json").stdout)
-
-
-def current_release(server, slug: str) -> str:
-    return server.ssh(f"basename $(readlink /srv/{slug}/current)").stdout.strip()
-
 
 DUMP = r"""python3 - <<'EOF'
 import hashlib, sqlite3
@@ -298,7 +182,7 @@ def test_server_is_set_up_as_the_profile_says(ws):
     password = ws.kit("secrets", "show", "alpha", "admin_password").output.strip()
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=_INSECURE), urllib.request.HTTPCookieProcessor(jar), _NoRedirect
+        urllib.request.HTTPSHandler(context=INSECURE), urllib.request.HTTPCookieProcessor(jar), NoRedirect
     )
     _, _, body = fetch(f"https://{server.ip}/masuk", opener=opener)
     token = BeautifulSoup(body, "html.parser").select_one("input[name=csrf_token]")["value"]

@@ -20,25 +20,12 @@ from hibahbansos import roles as R
 from hibahbansos import uploads, users
 from hibahbansos.db import transaction
 from hibahbansos.hibah import organisations, proposals
+from hibahbansos.hibah.demo import HAPPY
 from hibahbansos.hibah.workflow import for_region
 
 PASSWORD = "Sandi-Rahasia-123"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-# The happy path through the default workflow, in order.
-HAPPY = (
-    "submit",
-    "start_check",
-    "route_to_opd",
-    "recommend",
-    "forward_to_tapd",
-    "tapd_agree",
-    "approve",
-    "sign_nphd",
-    "disburse",
-    "submit_lpj",
-    "verify_lpj",
-    "close",
-)
+# The happy path through the default workflow, in order (the demo data walks it too).
 STAFF = {
     "desk": {R.DESK: None},
     "consideration": {R.CONSIDERATION: None},

@@ -1,4 +1,4 @@
-"""Real Debian 12 servers for the deploy tests: systemd-nspawn containers in network namespaces.
+"""Real Debian 12 and Ubuntu 24.04 servers for the deploy tests: systemd-nspawn containers in netns.
 
 `testhost.sh` beside this file does the work (root filesystem cache, bridge, apt proxy, DNS,
 boot, teardown); this module drives it from Python. Every server is booted fresh from the
@@ -31,9 +31,9 @@ class HarnessError(RuntimeError):
     """The harness could not boot or reach a server; the message says why."""
 
 
-def sh(*args: str, idx: int | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def sh(*args: str, idx: int | None = None, distro: str = "debian", check: bool = True) -> subprocess.CompletedProcess:
     """Run testhost.sh with this run's network; raises HarnessError with its output on failure."""
-    env = dict(os.environ, NET=NET)
+    env = dict(os.environ, NET=NET, DISTRO=distro)
     if idx is not None:
         env["IDX"] = str(idx)
     proc = subprocess.run([str(SCRIPT), *args], env=env, text=True, capture_output=True)
@@ -75,6 +75,7 @@ class TestServer:
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
     idx: int
+    distro: str = "debian"  # or "ubuntu" (24.04)
 
     @property
     def ip(self) -> str:
@@ -85,7 +86,7 @@ class TestServer:
         return f"testhost{self.idx}"
 
     def up(self) -> TestServer:
-        sh("up", idx=self.idx)
+        sh("up", idx=self.idx, distro=self.distro)
         return self
 
     def down(self) -> None:
@@ -116,9 +117,9 @@ class TestServer:
         raise HarnessError(f"{self.name} did not come back within {timeout:.0f} s after the reboot")
 
 
-def boot(indexes: list[int]) -> list[TestServer]:
+def boot(indexes: list[int], distro: str = "debian") -> list[TestServer]:
     """Boot several fresh servers in parallel; on any failure, tear down those that came up."""
-    servers = [TestServer(i) for i in indexes]
+    servers = [TestServer(i, distro) for i in indexes]
     with ThreadPoolExecutor(max_workers=len(servers)) as pool:
         results = list(pool.map(lambda s: _try_up(s), servers))
     failures = [r for r in results if isinstance(r, BaseException)]

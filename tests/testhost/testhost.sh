@@ -1,5 +1,6 @@
 #!/bin/bash
-# Throw-away "fresh Debian 12 servers" for the deploy tests (tests/test_deploy.py, bench/deploy.py).
+# Throw-away fresh Debian 12 (or, with DISTRO=ubuntu, Ubuntu 24.04) servers for the deploy tests
+# (tests/test_deploy.py, bench/deploy.py).
 # Each target = debootstrap rootfs (from a cached tarball, on tmpfs) booted with
 # systemd-nspawn (real systemd as PID 1, journald, dbus, logind, sshd) in its own
 # network namespace, attached to a private bridge on the host.  apt inside the targets
@@ -8,7 +9,7 @@
 # Host needs: root, debootstrap, systemd-container, apt-cacher-ng, dnsmasq-base,
 # iproute2, openssh-client, util-linux (nsenter).  The host does NOT need systemd as PID 1.
 #
-#   testhost.sh build            # debootstrap once -> $CACHE (tarball, ~210 MB)
+#   testhost.sh build            # debootstrap once -> $CACHE (tarball, ~210 MB; one per DISTRO)
 #   testhost.sh net-up           # bridge 10.$NET.0.1/24 + apt proxy + DNS (shared by all targets)
 #   IDX=2 testhost.sh up         # target 10.$NET.0.2: fresh rootfs, netns, boot, wait for sshd
 #   IDX=2 testhost.sh ssh CMD    # run CMD as root on the target
@@ -22,7 +23,7 @@ need_tools() {
   local missing=() pair tool pkg
   for pair in debootstrap:debootstrap systemd-nspawn:systemd-container apt-cacher-ng:apt-cacher-ng \
               dnsmasq:dnsmasq-base nsenter:util-linux flock:util-linux ip:iproute2 \
-              ssh:openssh-client ssh-keygen:openssh-client tar:tar; do
+              ssh:openssh-client ssh-keygen:openssh-client tar:tar curl:curl gpg:gpg; do
     tool=${pair%%:*}; pkg=${pair#*:}
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$pkg")
   done
@@ -36,11 +37,21 @@ need_tools() {
 NET=${NET:-213}                                   # 10.$NET.0.0/24 private network
 IDX=${IDX:-2}                                     # target's last octet (2..254)
 NAME=${NAME:-testhost$IDX}                           # machine name = hostname = netns name
-CACHE=${CACHE:-/var/tmp/testhost-rootfs.tar}         # cached debootstrap result
+DISTRO=${DISTRO:-debian}                          # debian (12, bookworm) | ubuntu (24.04, noble)
+case "$DISTRO" in
+  debian) SUITE=bookworm; MIRROR=${MIRROR:-http://deb.debian.org/debian}
+          CACHE=${CACHE:-/var/tmp/testhost-rootfs.tar} ;;
+  ubuntu) SUITE=noble; MIRROR=${MIRROR:-http://archive.ubuntu.com/ubuntu}
+          CACHE=${CACHE:-/var/tmp/testhost-rootfs-noble.tar} ;;
+  *) echo "testhost: DISTRO must be debian or ubuntu, not $DISTRO" >&2; exit 2 ;;
+esac
+# Ubuntu's archive key (2018), checked by fingerprint: Debian 12 has no ubuntu-keyring package,
+# so the keyring comes from Ubuntu's own archive and is trusted only if it holds this key.
+UBUNTU_KEY=F6ECB3762474EDA9D21B7022871920D1991BC93C
+UBUNTU_KEYRING_DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb
 ROOT=${ROOT:-/var/tmp/$NAME-root}                 # rootfs of this target (deleted by down)
 ROOT_TMPFS=${ROOT_TMPFS:-1}                       # 1: rootfs on tmpfs (RAM): extract 0.5 s vs 1-9 s on disk
 TMPFS_SIZE=${TMPFS_SIZE:-3G}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
 RUN=${RUN:-/tmp/testhost-net$NET}                    # state: pid files, logs, ssh key
 STATE=$RUN/$NAME
 ACNG_CACHE=${ACNG_CACHE:-/var/tmp/testhost-acng-cache}  # apt-cacher-ng cache, persists between runs
@@ -63,19 +74,42 @@ build() {
   exec 8>"$CACHE.lock"; flock 8                  # parallel workers: build once
   [ -f "$CACHE" ] && [ "${FORCE:-0}" != 1 ] && { log "cache exists: $CACHE"; exec 8>&-; return 0; }
   rm -rf "$tmp"
-  log "debootstrap -> $tmp"
-  debootstrap --variant=minbase --include="$INCLUDE" bookworm "$tmp" "$MIRROR" >"$RUN/debootstrap.log" 2>&1 \
+  local extra=()
+  if [ "$DISTRO" = ubuntu ]; then
+    # debootstrap of Debian 12 predates noble; every Ubuntu suite uses the gutsy script.
+    ubuntu_keyring "$CACHE.keyring.gpg"
+    extra=(--keyring="$CACHE.keyring.gpg")
+  fi
+  log "debootstrap $SUITE -> $tmp"
+  debootstrap --variant=minbase --include="$INCLUDE" "${extra[@]}" "$SUITE" "$tmp" "$MIRROR" \
+    $([ "$DISTRO" = ubuntu ] && echo /usr/share/debootstrap/scripts/gutsy) >"$RUN/debootstrap.log" 2>&1 \
     || { tail -20 "$RUN/debootstrap.log" >&2; exit 1; }
   chroot "$tmp" apt-get clean                                  # drop the .debs debootstrap leaves
   find "$tmp/var/lib/apt/lists" -type f ! -name lock -delete   # like a fresh server: apt update first
   : >"$tmp/etc/machine-id"                                     # new machine-id on every boot
   rm -f "$tmp/var/lib/systemd/random-seed" "$tmp"/etc/ssh/ssh_host_*   # host keys: per target
-  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s-security bookworm-security main\n' \
-    "$MIRROR" "$MIRROR" "$MIRROR" >"$tmp/etc/apt/sources.list"
+  if [ "$DISTRO" = ubuntu ]; then
+    printf 'deb %s noble main universe\ndeb %s noble-updates main universe\ndeb %s noble-security main universe\n' \
+      "$MIRROR" "$MIRROR" "$MIRROR" >"$tmp/etc/apt/sources.list"
+  else
+    printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s-security bookworm-security main\n' \
+      "$MIRROR" "$MIRROR" "$MIRROR" >"$tmp/etc/apt/sources.list"
+  fi
   tar --numeric-owner --xattrs --xattrs-include='*' --acls -C "$tmp" -cf "$CACHE.tmp" .
   mv "$CACHE.tmp" "$CACHE"; rm -rf "$tmp"
   exec 8>&-
   log "cache written: $CACHE ($(du -h "$CACHE" | cut -f1))"
+}
+
+ubuntu_keyring() {   # $1: where to write Ubuntu's archive keyring, checked against UBUNTU_KEY
+  local dir; dir=$(mktemp -d)
+  curl -fsS -o "$dir/k.deb" "$MIRROR/$UBUNTU_KEYRING_DEB" || { echo "testhost: cannot fetch $MIRROR/$UBUNTU_KEYRING_DEB" >&2; exit 1; }
+  dpkg-deb -x "$dir/k.deb" "$dir/x"
+  if ! gpg --no-default-keyring --keyring "$dir/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" \
+      --with-colons --fingerprint 2>/dev/null | grep -q "^fpr:::::::::$UBUNTU_KEY:"; then
+    echo "testhost: the ubuntu-keyring package does not hold key $UBUNTU_KEY; not trusting it" >&2; exit 1
+  fi
+  cp "$dir/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$1"; rm -rf "$dir"
 }
 
 net_up() {

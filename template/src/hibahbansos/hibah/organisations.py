@@ -81,7 +81,7 @@ _COLUMNS = (
     "kemenkumham_number, npwp, domiciled, has_secretariat, bank_code, bank_account, bank_holder, "
     "phone, email, created_at, updated_at"
 )
-_FIELDS = (
+FIELDS = (
     "name",
     "kind",
     "address",
@@ -163,14 +163,14 @@ def save(
 
     data = dict(data)
     _check(db, data, kode, org_id)
-    values = {k: data.get(k) for k in _FIELDS}
+    values = {k: data.get(k) for k in FIELDS}
     values["domiciled"] = int(bool(values["domiciled"]))
     values["has_secretariat"] = int(bool(values["has_secretariat"]))
     now = _now()
     with transaction(db):
         if org_id is None:
-            cols = ", ".join(_FIELDS)
-            marks = ", ".join(f":{k}" for k in _FIELDS)
+            cols = ", ".join(FIELDS)
+            marks = ", ".join(f":{k}" for k in FIELDS)
             cur = db.execute(
                 f"INSERT INTO organisations (owner_id, {cols}, created_at, updated_at)"
                 f" VALUES (:owner_id, {marks}, :now, :now)",
@@ -179,7 +179,7 @@ def save(
             org_id = cur.lastrowid
             action = "hibah.organisation.create"
         else:
-            sets = ", ".join(f"{k} = :{k}" for k in _FIELDS)
+            sets = ", ".join(f"{k} = :{k}" for k in FIELDS)
             db.execute(
                 f"UPDATE organisations SET {sets}, updated_at = :now WHERE id = :id",
                 {**values, "now": now, "id": org_id},

@@ -404,34 +404,23 @@ def attach_document(db: sqlite_utils.Database, region, user, proposal_id: int, d
         )
 
 
+def _rows(db: sqlite_utils.Database, table: str, cols: tuple[str, ...], proposal_id: int, order: str) -> list[dict]:
+    sql = f"SELECT {', '.join(cols)} FROM {table} WHERE proposal_id = ? ORDER BY {order}"
+    return [dict(zip(cols, r)) for r in db.execute(sql, [proposal_id])]
+
+
 def history(db: sqlite_utils.Database, proposal_id: int) -> list[dict[str, Any]]:
-    cols = ("action", "from_state", "to_state", "note", "actor", "at")
-    return [
-        dict(zip(cols, r))
-        for r in db.execute(
-            f"SELECT {', '.join(cols)} FROM transitions WHERE proposal_id = ? ORDER BY id", [proposal_id]
-        )
-    ]
+    return _rows(db, "transitions", ("action", "from_state", "to_state", "note", "actor", "at"), proposal_id, "id")
 
 
 def disbursements(db: sqlite_utils.Database, proposal_id: int) -> list[dict[str, Any]]:
     cols = ("tranche_no", "sp2d_number", "sp2d_date", "amount", "at")
-    return [
-        dict(zip(cols, r))
-        for r in db.execute(
-            f"SELECT {', '.join(cols)} FROM disbursements WHERE proposal_id = ? ORDER BY tranche_no", [proposal_id]
-        )
-    ]
+    return _rows(db, "disbursements", cols, proposal_id, "tranche_no")
 
 
 def lpj_reports(db: sqlite_utils.Database, proposal_id: int) -> list[dict[str, Any]]:
     cols = ("id", "accounted_amount", "summary", "file_id", "submitted_at")
-    return [
-        dict(zip(cols, r))
-        for r in db.execute(
-            f"SELECT {', '.join(cols)} FROM lpj_reports WHERE proposal_id = ? ORDER BY id", [proposal_id]
-        )
-    ]
+    return _rows(db, "lpj_reports", cols, proposal_id, "id")
 
 
 # --- state changes ---------------------------------------------------------------------------

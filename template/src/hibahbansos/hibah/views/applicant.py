@@ -19,6 +19,9 @@ from hibahbansos.templating import rupiah
 
 bp = Blueprint("hibah_applicant", __name__)
 
+# The organisation's stored fields the form edits as they are: the legal date is converted, the
+# district name is looked up from its code.
+_ORG_FORM_FIELDS = tuple(f for f in organisations.FIELDS if f not in ("district_name", "legal_date"))
 _OFFICER_FIELDS = {
     "ketua": ("chair_name", "chair_nik"),
     "sekretaris": ("secretary_name", "secretary_nik"),
@@ -64,25 +67,7 @@ def _org_form(org: organisations.Organisation | None = None) -> OrganisationForm
     if org is not None and request.method == "GET":
         form = OrganisationForm(
             data={
-                **{
-                    k: getattr(org, k)
-                    for k in (
-                        "name",
-                        "kind",
-                        "address",
-                        "district_code",
-                        "legal_number",
-                        "kemenkumham_number",
-                        "npwp",
-                        "domiciled",
-                        "has_secretariat",
-                        "bank_code",
-                        "bank_account",
-                        "bank_holder",
-                        "phone",
-                        "email",
-                    )
-                },
+                **{k: getattr(org, k) for k in _ORG_FORM_FIELDS},
                 "legal_date": dt.date.fromisoformat(org.legal_date),
                 **{fields[0]: org.officers.get(pos, {}).get("name") for pos, fields in _OFFICER_FIELDS.items()},
                 **{fields[1]: org.officers.get(pos, {}).get("nik") for pos, fields in _OFFICER_FIELDS.items()},
@@ -94,25 +79,7 @@ def _org_form(org: organisations.Organisation | None = None) -> OrganisationForm
 
 
 def _save_org(form: OrganisationForm, org_id: int | None) -> int | None:
-    data = {
-        k: getattr(form, k).data
-        for k in (
-            "name",
-            "kind",
-            "address",
-            "district_code",
-            "legal_number",
-            "kemenkumham_number",
-            "npwp",
-            "domiciled",
-            "has_secretariat",
-            "bank_code",
-            "bank_account",
-            "bank_holder",
-            "phone",
-            "email",
-        )
-    }
+    data = {k: getattr(form, k).data for k in _ORG_FORM_FIELDS}
     data["legal_date"] = form.legal_date.data.isoformat()
     region = current_region()
     if form.legal_date.data > region.today():
