@@ -31,6 +31,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+# A network of its own (10.215.0.0/24): a test run that ends meanwhile takes its own network down.
+os.environ.setdefault("TESTHOST_NET", "215")
 from testhost import harness  # noqa: E402
 
 KIT = str(Path(sys.executable).with_name("kit"))
