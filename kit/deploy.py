@@ -36,7 +36,7 @@ from kit.workspace import ROOT, Workspace
 
 PLAYBOOKS = ROOT / "playbooks"
 # Profile settings that only the deploy reads; changing them needs no re-render of the instance.
-DEPLOY_ONLY = (("server",), ("backup",), ("site", "tls"), ("site", "acme_email"))
+DEPLOY_ONLY = (("server",), ("backup",), ("site", "tls"), ("site", "acme_email"), ("site", "acme_directory"))
 
 
 class DeployError(KitError):
@@ -212,6 +212,7 @@ def _host_vars(t: Target, extra: dict) -> dict:
         "web_domain": p.site.domain,
         "web_tls": p.site.tls,
         "web_acme_email": p.site.acme_email or "",
+        "web_acme_directory": p.site.acme_directory,
         "web_upload_max_mb": p.uploads.max_mb,
         "backup_time": p.backup.time,
         "backup_keep_days": p.backup.keep_days,

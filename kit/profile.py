@@ -113,6 +113,9 @@ class Contact(Strict):
     email: str = Field(pattern=EMAIL_RE)
 
 
+LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+
+
 class Site(Strict):
     """Where the public reaches the app, and how its TLS certificate is obtained."""
 
@@ -122,6 +125,12 @@ class Site(Strict):
         description="self-signed (default), provided (certificate and key in the region's vault) or acme (certbot)",
     )
     acme_email: str | None = Field(default=None, pattern=EMAIL_RE, description="Contact for the ACME account")
+    acme_directory: str = Field(
+        default=LETSENCRYPT,
+        pattern=r"^https://[^\s/]+(/\S*)?$",
+        description="ACME directory URL (https); default Let's Encrypt. Try "
+        "https://acme-staging-v02.api.letsencrypt.org/directory first, or another ACME CA",
+    )
 
     @model_validator(mode="after")
     def _acme_needs_email(self) -> Site:

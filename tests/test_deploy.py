@@ -13,7 +13,9 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -506,8 +508,104 @@ def test_acme_in_check_mode(ws):
     for task in (
         "Install certbot",
         "Create the ACME challenge folder",
-        "Ask Let's Encrypt for a certificate for beta.hibahbansos.test",
+        "Ask the ACME CA for a certificate for beta.hibahbansos.test",
         "Reload nginx after each renewal",
     ):
         assert re.search(rf"TASK \[web : {re.escape(task)}\] \**\nchanged: \[beta\]", res.output), task
     assert server.ssh("command -v certbot", check=False).returncode != 0  # check mode installed nothing
+
+
+@pytest.fixture
+def acme_ca(testhost_network, tmp_path):
+    """Pebble, Let's Encrypt's test ACME server (Debian's pebble package), on the servers' bridge.
+
+    It validates HTTP-01 for real: it resolves the domain through the bridge's DNS and fetches the
+    challenge from the server's port 80. Its own HTTPS certificate comes from a throw-away CA.
+    """
+    pebble = shutil.which("pebble")
+    if pebble is None:
+        pytest.fail("pebble is not installed: apt-get install pebble", pytrace=False)
+    ip = testhost_network.host_ip()
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test ACME root",
+            "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={ip}", "-keyout", "tls.key", "-out", "tls.csr")
+    (tmp_path / "san.ext").write_text(f"subjectAltName=IP:{ip}\n")
+    openssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "san.ext", "-out", "tls.pem")  # fmt: skip
+    config = {
+        "pebble": {
+            "listenAddress": f"{ip}:14000",
+            "managementListenAddress": f"{ip}:15000",
+            "certificate": str(tmp_path / "tls.pem"),
+            "privateKey": str(tmp_path / "tls.key"),
+            "httpPort": 80,
+            "tlsPort": 443,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": False,
+        }
+    }
+    (tmp_path / "pebble.json").write_text(json.dumps(config))
+    log = (tmp_path / "pebble.log").open("w")
+    proc = subprocess.Popen(
+        [pebble, "-config", str(tmp_path / "pebble.json"), "-dnsserver", f"{ip}:53"],
+        env={**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection((ip, 14000), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "pebble.log").read_text()) from None
+                time.sleep(0.2)
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        with urllib.request.urlopen(f"https://{ip}:15000/roots/0", context=ctx, timeout=10) as res:
+            root = res.read().decode()
+        yield {"directory": f"https://{ip}:14000/dir", "tls_ca": (tmp_path / "ca.pem").read_text(), "root": root}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def test_acme_certificate_from_a_real_acme_server(ws, acme_ca, testhost_network):
+    server = ws.servers["beta"]
+    domain = "beta.hibahbansos.test"
+    testhost_network.add_dns_name(domain, server.ip)
+    # The server trusts the test ACME server's HTTPS, as it trusts Let's Encrypt's through its CA store.
+    server.ssh(
+        "cat > /usr/local/share/ca-certificates/test-acme.crt && update-ca-certificates", input=acme_ca["tls_ca"]
+    )
+    ws.edit_profile(
+        "beta",
+        lambda d: d["site"].update(
+            tls="acme", acme_email="kominfo@makassarkota.go.id", acme_directory=acme_ca["directory"]
+        ),
+    )
+    res = ws.kit("deploy", "beta", "--tags", "web")
+    assert res.returncode == 0, res.output
+    assert re.search(
+        r"TASK \[web : Ask the ACME CA for a certificate for beta\.hibahbansos\.test\] \**\nchanged:", res.output
+    )
+    # nginx serves the issued chain: it verifies against the ACME CA's root, for the domain
+    ctx = ssl.create_default_context(cadata=acme_ca["root"])
+    with (
+        socket.create_connection((server.ip, 443), timeout=10) as sock,
+        ctx.wrap_socket(sock, server_hostname=domain) as tls,
+    ):
+        assert ("DNS", domain) in tls.getpeercert()["subjectAltName"]
+    status, headers, body = fetch(f"https://{server.ip}/", headers={"Host": domain})
+    assert status == 200 and "Pemerintah Kota Makassar" in body
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # a trusted certificate now
+    assert server.ssh("test -x /etc/letsencrypt/renewal-hooks/deploy/reload-nginx", check=False).returncode == 0
+    # a second deploy asks for nothing and changes nothing
+    res = ws.kit("deploy", "beta", "--tags", "web")
+    assert res.returncode == 0, res.output
+    assert res.recap()["beta"]["changed"] == 0, res.output

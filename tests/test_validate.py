@@ -148,6 +148,14 @@ CASES = [
         "branding.primary_color: 'green' has the wrong form; expected Main colour, #rrggbb",
     ),
     (
+        "ACME directory not over https",
+        "  domain: hibahbansos.tasikmalayakab.go.id",
+        "  domain: hibahbansos.tasikmalayakab.go.id\n  acme_directory: http://acme.example/dir",
+        "acme_directory:",
+        "site.acme_directory: 'http://acme.example/dir' has the wrong form; expected ACME directory URL (https); "
+        "default Let's Encrypt. Try https://acme-staging-v02.api.letsencrypt.org/directory first, or another ACME CA",
+    ),
+    (
         "money bansos for a group",
         "recipients: [family]",
         "recipients: [group]",

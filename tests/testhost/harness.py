@@ -9,6 +9,7 @@ key `key_path()`. pytest-xdist workers get disjoint address ranges.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,20 @@ def network_down() -> None:
 
 def key_path() -> Path:
     return Path(sh("key").stdout.strip())
+
+
+def host_ip() -> str:
+    """The control machine's address on the servers' bridge."""
+    return f"10.{NET}.0.1"
+
+
+def add_dns_name(name: str, ip: str) -> None:
+    """Make `name` resolve to `ip` for the servers (and anything asking the bridge's DNS)."""
+    run = key_path().parent
+    with (run / "hosts").open("a") as f:
+        f.write(f"{ip} {name}\n")
+    # dnsmasq reads its additional hosts files again on SIGHUP
+    os.kill(int((run / "dnsmasq.pid").read_text()), signal.SIGHUP)
 
 
 def worker_base() -> int:
