@@ -42,13 +42,12 @@ from kit.regions import display_path
 from kit.render import (
     PRISTINE_REF,
     TemplateSource,
+    answers_tree,
     branding_files,
-    copier_tree,
     profile_answers,
     render_tree,
-    template_version,
 )
-from kit.renderer import Tree, Unsupported, read_settings
+from kit.renderer import Tree, read_settings
 from kit.versions import TemplateRef
 from kit.workspace import Workspace
 
@@ -238,7 +237,7 @@ def _apply(
     commits: list[tuple[dict, str | None, str]] = []
     if base is None:
         old_answers = {k: v for k, v in recorded.items() if not k.startswith("_")}
-        old_tree = _render_recorded(ws, source, current, old_answers, profile.slug)
+        old_tree = answers_tree(source, current, old_answers, profile.slug)
         old_tree.files.update(_branding(repo))
         commits.append(
             (old_tree.files, git.resolve_ref(repo, PRISTINE_REF), f"Pristine render: template {current.described}")
@@ -300,17 +299,6 @@ def _apply(
 
 def _lines(text: str) -> list[str]:
     return sorted({line for line in text.splitlines() if line})
-
-
-def _render_recorded(ws: Workspace, source: TemplateSource, ref: TemplateRef, answers: dict, slug: str) -> Tree:
-    """The pristine render of the version an instance records, with the answers it records."""
-    version = template_version(source, ref)
-    if version is not None:
-        try:
-            return version.render(answers)
-        except Unsupported:
-            pass
-    return copier_tree(source.url, ref.sha, answers, slug)
 
 
 def _template_checkout(source: TemplateSource, ref: TemplateRef, needed: bool) -> AbstractContextManager[Path]:

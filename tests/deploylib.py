@@ -145,3 +145,26 @@ def receipt(server) -> dict:
 
 def current_release(server, slug: str) -> str:
     return server.ssh(f"basename $(readlink /srv/{slug}/current)").stdout.strip()
+
+
+def unit_properties(server, unit: str, *names: str) -> dict[str, str]:
+    """`systemctl show UNIT -p NAME,...` on the server, as a dict."""
+    out = server.ssh(f"systemctl show {unit} -p {','.join(names)}").stdout.split()
+    return dict(line.split("=", 1) for line in out)
+
+
+def assert_firewall_drops_other_ports(server) -> None:
+    """A listener on port 8088 answers on the server itself, but not from outside: nftables drops it."""
+    server.ssh("systemd-run --unit probe-listener python3 -m http.server 8088 --bind 0.0.0.0")
+    try:
+        probe = "sleep 1; python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8088/').status)\""
+        assert server.ssh(probe).stdout.strip() == "200"
+        try:
+            urllib.request.urlopen(f"http://{server.ip}:8088/", timeout=3)
+        except OSError:
+            pass
+        else:
+            raise AssertionError(f"port 8088 of {server.name} answers from outside")
+    finally:
+        server.ssh("systemctl stop probe-listener", check=False)
+    assert "policy drop" in server.ssh("nft list chain inet filter input").stdout

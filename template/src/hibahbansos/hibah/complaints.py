@@ -36,7 +36,7 @@ def _now() -> str:
 
 
 def create(db: sqlite_utils.Database, year: int, data: dict[str, Any]) -> str:
-    """File a complaint; returns its tracking number (AD-<year>-XXXXX-XXXXX)."""
+    """File a complaint; returns its tracking number (AD-<year>-ABCDE-FGHJK: two groups of five letters and digits)."""
     with transaction(db):
         while True:
             number = new_tracking_number("AD", year)
