@@ -5,7 +5,7 @@ Measures, with the real `kit deploy`:
   2. the no-op redeploy (goal: under 20 s, changed=0) with pipelining and SSH connection reuse
      on (the kit's settings), with each switched off, and both off (interleaved rounds, medians);
   3. the same four no-op variants over a slow link: SSH goes through a relay in this process
-     that holds every chunk for 40 ms each way (80 ms round trip, a regional office's link;
+     (tests/testhost/relay.py) that holds every chunk for 40 ms each way (80 ms round trip, a regional office's link;
      this kernel has no netem), which is where connection reuse and pipelining pay;
   4. fleet deploys to 2 and 4 fresh servers at once, as ratios to N=1 measured in the same run.
 
@@ -15,7 +15,6 @@ nothing here passes or fails.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -23,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 # A network of its own (10.215.0.0/24): a test run that ends meanwhile takes its own network down.
 os.environ.setdefault("TESTHOST_NET", "215")
 from testhost import harness  # noqa: E402
+from testhost.relay import Relay  # noqa: E402
 
 KIT = str(Path(sys.executable).with_name("kit"))
 BASE = 40  # server indexes 40.. : clear of the tests' 2..
@@ -63,39 +62,7 @@ def snapshot_template(dest: Path) -> Path:
     return dest
 
 
-class SlowLink:
-    """A TCP relay on 127.0.0.1 to host:port that delivers every chunk RTT/2 late, each way."""
-
-    def __init__(self, host: str, port: int, delay: float = RTT / 2) -> None:
-        self.target, self.delay = (host, port), delay
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-        threading.Thread(target=self._run, args=(started,), daemon=True).start()
-        started.wait()
-
-    def _run(self, started: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        started.set()
-        self.loop.run_forever()
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # Chunks are written in order after a constant delay: latency, not a bandwidth cap.
-        loop = asyncio.get_running_loop()
-        try:
-            while chunk := await reader.read(65536):
-                loop.call_later(self.delay, writer.write, chunk)
-            await asyncio.sleep(self.delay)
-        finally:
-            writer.close()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
-
-
-def workspace(root: Path, servers: list[harness.TestServer], via: list[SlowLink] | None = None) -> dict:
+def workspace(root: Path, servers: list[harness.TestServer], via: list[Relay] | None = None) -> dict:
     regions = root / "regions"
     (regions / "assets").mkdir(parents=True, exist_ok=True)
     base = yaml.safe_load((ROOT / "regions" / "tasikmalaya.yml").read_text())
@@ -207,9 +174,9 @@ def main() -> None:
         rows.append(("first deploy, fresh server (fleet N=1)", took1, f"changed={changed(out)}"))
         print(*rows[-1], flush=True)
         rows += noop_rounds(env, "")
-        link = SlowLink(servers[0].ip, 22)
+        link = Relay(servers[0].ip, 22, delay=RTT / 2)
         slow = workspace(root, servers, via=[link])
-        kit(slow, "deploy", "bench0")  # the receipt records the changed profile (address) once
+        kit(slow, "deploy", "bench0")  # the receipt records the new address, the firewall its port: once
         rows += noop_rounds(slow, f"{RTT * 1000:.0f} ms link, ")
         for s in servers:
             s.down()

@@ -595,3 +595,22 @@ def test_acme_certificate_from_a_real_acme_server(ws, acme_ca, testhost_network)
     res = ws.kit("deploy", "beta", "--tags", "web")
     assert res.returncode == 0, res.output
     assert res.recap()["beta"]["changed"] == 0, res.output
+
+
+def test_server_behind_a_port_forward_keeps_its_ssh_port_open(ws):
+    """The profile's port is where the control machine connects (here a forward to sshd's 22, as NAT
+    would do); the firewall opens it and the port sshd listens on, so no deploy locks SSH out."""
+    from testhost.relay import Relay
+
+    server = ws.servers["gamma"]
+    forward = Relay(server.ip, 22)
+    ws.edit_profile("gamma", lambda d: d["server"].update(host="127.0.0.1", port=forward.port))
+    res = ws.kit("deploy", "gamma", "--tags", "base")
+    assert res.returncode == 0, res.output
+    rules = server.ssh("nft list chain inet filter input").stdout
+    assert re.search(rf"tcp dport {{ 22, 80, 443, {forward.port} }} accept", rules), rules
+    # sshd's own port still answers directly, and the forward once more: nothing locked out
+    assert server.ssh("true").returncode == 0
+    res = ws.kit("deploy", "gamma", "--tags", "base")
+    assert res.returncode == 0, res.output
+    assert res.recap()["gamma"]["changed"] == 0, res.output
