@@ -6,6 +6,7 @@ technician sees `regions/bungo.yml:14: opd.2.code: ...` and can go straight to i
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -176,10 +177,21 @@ def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
     """
     slugs = list(slugs)
     assets_root = regions_dir / "assets"
-    everyone = {p: load_file(p, assets_root) for p in profile_paths(regions_dir)}
-    wanted = [everyone.get(p) or load_file(p, assets_root) for p in profile_paths(regions_dir, slugs)]
-    _cross_check(list(everyone.values()), wanted)
+    wanted = [load_file(p, assets_root) for p in profile_paths(regions_dir, slugs)]
+    # The others matter only for their slug, kode and domain: read, not checked (a fleet of 552
+    # profiles costs a plain YAML load instead of a full validation per `kit new` or `kit deploy`).
+    mine = {item.path for item in wanted}
+    others = [_load_raw(p) for p in profile_paths(regions_dir) if p not in mine]
+    _cross_check(others + wanted, wanted)
     return wanted
+
+
+def _load_raw(path: Path) -> Loaded:
+    """A profile's data as YAML says, without checks; raw stays None when it cannot be read."""
+    loaded = Loaded(path=path, slug=path.stem)
+    with contextlib.suppress(OSError, UnicodeDecodeError, yaml.YAMLError):
+        loaded.raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Base)  # noqa: S506 (a safe loader)
+    return loaded
 
 
 def load_one(regions_dir: Path, slug: str) -> Profile:
