@@ -33,6 +33,17 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@kit.invalid",
 }
 SLUGS = sorted(p.stem for p in REGIONS.glob("*.yml"))
+# Debian's chromium, headless, as the browser tests drive it through Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def git(repo: Path, *args: str) -> str:
