@@ -46,6 +46,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+def submit(page, target) -> None:
+    """Click what submits a form (a selector or a Playwright locator) and wait for the next page.
+
+    Playwright's click returns once the navigation has started, not when the next page has
+    loaded; a check made right after it can read the old page (a flaky test on a busy machine).
+    """
+    locator = page.locator(target) if isinstance(target, str) else target
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
+
+
 def git(repo: Path, *args: str) -> str:
     """Run git in repo and return its stdout; fails the test on error."""
     proc = subprocess.run(

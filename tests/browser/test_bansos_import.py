@@ -13,7 +13,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, submit
 from kit import wilayah
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -64,10 +64,10 @@ def test_import_preview_in_chromium(served, tmp_path):
             page.goto(server.url + "/masuk")
             page.fill("#username", "bansos")
             page.fill("#password", _password(server.data, "bansos"))
-            page.click("form.form button[type=submit]")
+            submit(page, "form.form button[type=submit]")
             page.goto(server.url + "/bansos/impor")
             page.set_input_files("#file", str(upload))
-            page.click("#import-form button[type=submit]")
+            submit(page, "#import-form button[type=submit]")
 
             expect(page.locator("h1")).to_have_text("Pratinjau impor: dtks-uji.csv")
             rows = page.locator("table.preview tbody tr")
@@ -84,7 +84,7 @@ def test_import_preview_in_chromium(served, tmp_path):
             assert good[0][:6] + "******" + good[0][-4:] in body
             page.screenshot(path=str(ARTIFACTS / "bansos-import-preview.png"), full_page=True)
 
-            page.click("#confirm-import")
+            submit(page, "#confirm-import")
             # The status page refreshes itself every 2 s until the background import is done.
             expect(page.locator("#import-state")).to_have_attribute("data-state", "done", timeout=60_000)
             expect(page.locator("#import-state")).to_have_text("selesai")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from playwright import sync_api as playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, submit
 
 SHOTS = ROOT / "test-artifacts" / "hibah-e2e"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -49,11 +49,11 @@ class Journey:
         self.go("/masuk")
         self.page.fill("#username", username)
         self.page.fill("#password", password)
-        self.page.click("main button[type=submit]")
+        submit(self.page, "main button[type=submit]")
         assert "/masuk" not in self.page.url, f"{username} could not log in"
 
     def logout(self) -> None:
-        self.page.click("header form[action='/keluar'] button")
+        submit(self.page, "header form[action='/keluar'] button")
 
     def step(self, proposal_url: str, action: str, fill: dict[str, str] | None = None, name: str = "") -> None:
         self.go(proposal_url)
@@ -64,7 +64,7 @@ class Journey:
         for selector, value in (fill or {}).items():
             form.locator(selector).fill(value)
         self.shot(name or action)
-        form.locator("button[type=submit]").click()
+        submit(self.page, form.locator("button[type=submit]"))
         assert self.page.locator(".flash-success").count() == 1, self.page.locator(".flash").all_inner_texts()
 
 
@@ -95,7 +95,7 @@ def test_applicant_to_public_recipient(served, tmp_path):
         page.fill("#password", "Rahasia-Uji-2027")
         page.fill("#confirm", "Rahasia-Uji-2027")
         j.shot("register")
-        page.click("main button[type=submit]")
+        submit(page, "main button[type=submit]")
         assert page.url.endswith("/lembaga/baru")
 
         page.fill("#name", org_name)
@@ -117,7 +117,7 @@ def test_applicant_to_public_recipient(served, tmp_path):
             page.fill(f"#{field}_name", who)
             page.fill(f"#{field}_nik", _nik(district.code, i))
         j.shot("organisation-form")
-        page.click("main form button[type=submit]")
+        submit(page, "main form button[type=submit]")
         assert re.search(r"/lembaga/\d+$", page.url), page.locator(".errors").all_inner_texts()
         j.shot("organisation")
 
@@ -128,7 +128,7 @@ def test_applicant_to_public_recipient(served, tmp_path):
         page.fill("#title", "Rehabilitasi atap masjid")
         page.fill("#purpose", "Atap bocor di atas ruang salat utama; diganti rangka baja ringan.")
         j.shot("proposal-form")
-        page.click("main form button[type=submit]")
+        submit(page, "main form button[type=submit]")
         page.fill("#lines-0-description", "Rangka baja ringan")
         page.fill("#lines-0-quantity", "120")
         page.fill("#lines-0-unit", "m2")
@@ -138,15 +138,15 @@ def test_applicant_to_public_recipient(served, tmp_path):
         page.fill("#lines-1-unit", "orang hari")
         page.fill("#lines-1-unit_price", "150000")
         j.shot("rab")
-        page.click("main form button.primary")
+        submit(page, "main form button.primary")
         assert "/dokumen" in page.url
         for doc in region["documents"]["hibah"]:
             if doc["required"]:
                 page.select_option("#doc_code", doc["code"])
                 page.set_input_files("#file", str(upload))
-                page.click("main form[enctype] button[type=submit]")
+                submit(page, "main form[enctype] button[type=submit]")
         j.shot("documents")
-        page.click("form[action$='/langkah/submit'] button")
+        submit(page, "form[action$='/langkah/submit'] button")
         tracking = page.locator("#tracking-number").inner_text()
         assert re.fullmatch(r"HB-\d{4}-[0-9A-Z]{5}-[0-9A-Z]{5}", tracking)
         proposal_url = page.url.replace(server.url, "")
