@@ -213,6 +213,52 @@ def test_second_deploy_changes_and_restarts_nothing(ws):
     assert receipt(server) == rec_before
 
 
+SERVER_STATE = """set -e
+cd /
+sha1sum /etc/nftables.conf /etc/apt/apt.conf.d/20auto-upgrades /etc/hibahbansos/env /etc/hibahbansos/gunicorn.conf.py \
+  /usr/local/sbin/hibahbansos /usr/local/sbin/hibahbansos-backup /etc/systemd/system/hibahbansos*.service \
+  /etc/systemd/system/hibahbansos-backup.timer /etc/nginx/sites-available/hibahbansos.conf
+stat -c '%n %U %G %a' /etc/hibahbansos/env /usr/local/sbin/hibahbansos-backup /srv/alpha /srv/alpha/shared \
+  /srv/alpha/shared/uploads /srv/alpha/shared/backups/nightly /etc/hibahbansos/tls
+readlink /etc/localtime /etc/nginx/sites-enabled/*
+getent passwd hibahbansos
+systemctl is-enabled nftables nginx hibahbansos hibahbansos-backup.timer
+systemctl is-active nftables nginx hibahbansos hibahbansos-backup.timer
+"""
+
+# Hand changes a technician might make, one for each kind of thing the deploy reads before it
+# decides to skip a task (files/server_state.py): a file's content, a file's mode, a folder's
+# owner, a link, a link that must not exist, a user, a stopped and disabled unit.
+DRIFT = """set -e
+echo '# edited by hand' >> /etc/nftables.conf
+echo 'APT::Periodic::Unattended-Upgrade "0";' > /etc/apt/apt.conf.d/20auto-upgrades
+chmod 0644 /etc/hibahbansos/env
+echo '# edited by hand' >> /usr/local/sbin/hibahbansos-backup
+chown root:root /srv/alpha/shared/uploads
+ln -sf /usr/share/zoneinfo/UTC /etc/localtime
+rm /etc/nginx/sites-enabled/hibahbansos.conf
+ln -s /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default
+chsh -s /bin/bash hibahbansos
+systemctl disable --now hibahbansos-backup.timer
+"""
+
+
+def test_hand_changes_on_the_server_are_put_back(ws):
+    server = ws.servers["alpha"]
+    before = server.ssh(SERVER_STATE).stdout
+    server.ssh(DRIFT)
+    drifted = server.ssh(SERVER_STATE, check=False).stdout
+    assert drifted != before
+    res = ws.kit("deploy", "alpha")
+    assert res.returncode == 0, res.output
+    assert res.recap()["alpha"]["changed"] >= 10
+    assert server.ssh(SERVER_STATE).stdout == before
+    assert home_page_region(server.ip) == "Pemerintah Kabupaten Tasikmalaya"
+    again = ws.kit("deploy", "alpha")
+    assert again.returncode == 0, again.output
+    assert again.recap()["alpha"]["changed"] == 0
+
+
 def test_check_mode_shows_the_change_and_makes_none(ws):
     server = ws.servers["alpha"]
     timer_before = server.ssh("cat /etc/systemd/system/hibahbansos-backup.timer").stdout
