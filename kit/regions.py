@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import functools
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 # What `kit profile init` writes where only the region knows the value; never a valid value.
 FILL_IN = "(fill in)"
+# A line with FILL_IN before any comment: only then is the data walked for the blanks (the
+# header comment of a profile made by `kit profile init` names FILL_IN too).
+_FILL_IN_LINE = re.compile(r"^[^#\n]*" + re.escape(FILL_IN), re.MULTILINE)
 
 
 @dataclass
@@ -128,7 +132,7 @@ def load_file(path: Path, assets_root: Path) -> Loaded:
     if loader.has_duplicates:
         loaded.problems.extend(_duplicate_keys(node, shown))
     context = ProfileContext(file_stem=path.stem, assets_dir=assets_root / path.stem)
-    blanks = list(_fill_ins(data)) if FILL_IN in text else []
+    blanks = list(_fill_ins(data)) if _FILL_IN_LINE.search(text) else []
     try:
         loaded.profile = Profile.model_validate(data, context=context)
     except ValidationError as exc:
