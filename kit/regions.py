@@ -190,12 +190,41 @@ def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
     return wanted
 
 
+# What the checks across profiles read of the others (`_cross_check`).
+_CROSS_KEYS = {"slug": None, "kode": None, "site": {"domain"}}
+
+
 def _load_raw(path: Path) -> Loaded:
-    """A profile's data as YAML says, without checks; raw stays None when it cannot be read."""
+    """Only the slug, kode and site.domain of a profile, as YAML says, without checks.
+
+    libyaml builds the node tree; only those three values are turned into Python objects (the
+    rest of a profile, most of the time of a full load, is never constructed). raw stays None
+    when the file cannot be read or is not a mapping.
+    """
     loaded = Loaded(path=path, slug=path.stem)
     with contextlib.suppress(OSError, UnicodeDecodeError, yaml.YAMLError):
-        loaded.raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Base)  # noqa: S506 (a safe loader)
+        loader = _Base(path.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            if isinstance(node, yaml.MappingNode):
+                loaded.raw = _pick(loader, node, _CROSS_KEYS)
+        finally:
+            loader.dispose()
     return loaded
+
+
+def _pick(loader: Any, node: yaml.MappingNode, keys: dict) -> dict:
+    picked: dict = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key not in keys:
+            continue
+        sub = keys[key]
+        if sub is None:
+            picked[key] = loader.construct_object(value_node, deep=True)
+        elif isinstance(value_node, yaml.MappingNode):
+            picked[key] = _pick(loader, value_node, dict.fromkeys(sub))
+    return picked
 
 
 def load_one(regions_dir: Path, slug: str) -> Profile:
