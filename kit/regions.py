@@ -184,8 +184,21 @@ def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
     wanted = [load_file(p, assets_root) for p in profile_paths(regions_dir, slugs)]
     # The others matter only for their slug, kode and domain: read, not checked (a fleet of 552
     # profiles costs a plain YAML load instead of a full validation per `kit new` or `kit deploy`).
+    # A profile can share a value only if its text contains it: the others whose text does not
+    # are not parsed at all (`kit validate` with no slugs checks every profile fully anyway).
     mine = {item.path for item in wanted}
-    others = [_load_raw(p) for p in profile_paths(regions_dir) if p not in mine]
+    needles = {v.lower() for item in wanted for v in _cross_values(item.raw)}
+    others = []
+    for path in profile_paths(regions_dir):
+        if path in mine or not needles:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        lowered = text.lower()
+        if any(n in lowered for n in needles):
+            others.append(_load_raw(path, text))
     _cross_check(others + wanted, wanted)
     return wanted
 
@@ -194,16 +207,16 @@ def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
 _CROSS_KEYS = {"slug": None, "kode": None, "site": {"domain"}}
 
 
-def _load_raw(path: Path) -> Loaded:
+def _load_raw(path: Path, text: str) -> Loaded:
     """Only the slug, kode and site.domain of a profile, as YAML says, without checks.
 
     libyaml builds the node tree; only those three values are turned into Python objects (the
     rest of a profile, most of the time of a full load, is never constructed). raw stays None
-    when the file cannot be read or is not a mapping.
+    when the text is not YAML or not a mapping.
     """
     loaded = Loaded(path=path, slug=path.stem)
-    with contextlib.suppress(OSError, UnicodeDecodeError, yaml.YAMLError):
-        loader = _Base(path.read_text(encoding="utf-8"))
+    with contextlib.suppress(yaml.YAMLError):
+        loader = _Base(text)
         try:
             node = loader.get_single_node()
             if isinstance(node, yaml.MappingNode):
@@ -235,20 +248,33 @@ def load_one(regions_dir: Path, slug: str) -> Profile:
     return loaded.profile
 
 
+_CROSS_GETTERS = {
+    "slug": lambda d: d.get("slug"),
+    "kode": lambda d: d.get("kode"),
+    "site.domain": lambda d: (d.get("site") or {}).get("domain") if isinstance(d.get("site"), dict) else None,
+}
+
+
+def _cross_value(raw: Any, field_name: str) -> str | None:
+    """The profile's value of one field the checks across profiles compare, when it has one."""
+    if not isinstance(raw, dict):
+        return None
+    value = _CROSS_GETTERS[field_name](raw)
+    return value if isinstance(value, str) and value and value != FILL_IN else None
+
+
+def _cross_values(raw: Any) -> list[str]:
+    return [v for f in _CROSS_GETTERS if (v := _cross_value(raw, f))]
+
+
 def _cross_check(everyone: list[Loaded], wanted: list[Loaded]) -> None:
     """Slug, kode and domain must each be unique across the fleet."""
-    keys = {
-        "slug": lambda d: d.get("slug"),
-        "kode": lambda d: d.get("kode"),
-        "site.domain": lambda d: (d.get("site") or {}).get("domain") if isinstance(d.get("site"), dict) else None,
-    }
-    for field_name, get in keys.items():
+    for field_name in _CROSS_GETTERS:
         owners: dict[str, list[Loaded]] = {}
         for item in everyone:
-            if isinstance(item.raw, dict):
-                value = get(item.raw)
-                if isinstance(value, str) and value and value != FILL_IN:
-                    owners.setdefault(value.lower(), []).append(item)
+            value = _cross_value(item.raw, field_name)
+            if value:
+                owners.setdefault(value.lower(), []).append(item)
         for value, items in owners.items():
             if len(items) < 2:
                 continue
