@@ -189,8 +189,8 @@ def load_all(regions_dir: Path, slugs: Iterable[str] = ()) -> list[Loaded]:
     mine = {item.path for item in wanted}
     needles = {v.lower() for item in wanted for v in _cross_values(item.raw)}
     others = []
-    for path in profile_paths(regions_dir):
-        if path in mine or not needles:
+    for path in profile_paths(regions_dir) if needles else []:
+        if path in mine:
             continue
         try:
             text = path.read_text(encoding="utf-8")
